@@ -1,0 +1,72 @@
+# 乡治 Xiangzhi. The two commands: `make demo` and `make test` (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The test suite's fixed environment: no TLS on the test client, a key that is not the production one.
+TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-for-the-suite-0123456789abcdef ALLOWED_HOSTS=127.0.0.1,localhost,testserver
+DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-key-not-for-production-0123456789} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}
+
+.PHONY: help venv demo test lint typecheck format bench bench-smoke messages lock vendor clean
+
+help:
+	@echo "make demo    install, migrate, seed the demo county and serve http://127.0.0.1:8000 (SQLite, eager Celery)"
+	@echo "make test    install, then ruff, migrations check and the whole pytest suite on PostgreSQL and Redis"
+	@echo "make bench   benchmarks in bench/ against gunicorn on PostgreSQL; writes docs/benchmarks.md"
+	@echo "make lint    ruff and mypy;  make messages  refresh translation catalogues;  make lock  re-pin"
+
+$(STAMP): pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: $(PYTHON) was not found on PATH."; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	unset DATABASE_URL REDIS_URL; export $(DEMO_ENV); \
+	$(BIN)/python manage.py migrate --noinput && \
+	$(BIN)/python manage.py collectstatic --noinput -v0 && \
+	$(BIN)/python manage.py seed_demo && \
+	echo "乡治演示已启动：http://127.0.0.1:8000  (Ctrl-C 停止)" && \
+	exec $(BIN)/gunicorn config.wsgi:application --bind 127.0.0.1:8000 --workers 2 --threads 4 --access-logfile -
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/services.py -- bash -c 'export $(TEST_ENV); \
+	  $(BIN)/python manage.py makemigrations --check --dry-run && \
+	  $(BIN)/python manage.py collectstatic --noinput -v0 && \
+	  $(BIN)/pytest $(PYTEST_ARGS)'
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/mypy .
+
+typecheck: lint
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)
+	$(BIN)/python scripts/services.py -- $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+messages: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=static/vendor
+	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=static/vendor
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+vendor:
+	scripts/vendor.sh
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""Pages of the shell (home, module landing pages) and the error handlers.
+
+Errors under /api/ answer JSON {"code", "detail"}; everywhere else they render inside the shell.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext as _
+
+from common.modules import MODULES_BY_SLUG
+from governance.selectors import role_assignment_list_for_user
+
+logger = logging.getLogger(__name__)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "common/home.html",
+        {"assignments": role_assignment_list_for_user(user=request.user)},
+    )
+
+
+@login_required
+def module_home(request: HttpRequest, module: str) -> HttpResponse:
+    found = MODULES_BY_SLUG.get(module)
+    if found is None:
+        raise Http404(_("没有这个模块。"))
+    return render(request, "common/module_home.html", {"module": found})
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(request: HttpRequest, status: int, code: str, detail: str, template: str) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            {"code": code, "detail": detail}, status=status, json_dumps_params={"ensure_ascii": False}
+        )
+    return render(request, template, {"status": status, "detail": detail}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 400, "bad_request", _("请求有误，无法处理。"), "400.html")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, "permission_denied", _("您没有访问此页面的权限。"), "403.html")
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 404, "not_found", _("页面不存在，或者不在您的管辖范围内。"), "404.html")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    detail = _("服务器内部错误，我们已记录此问题，请稍后再试。")
+    if _is_api(request):
+        return JsonResponse(
+            {"code": "server_error", "detail": detail}, status=500, json_dumps_params={"ensure_ascii": False}
+        )
+    try:
+        return render(request, "500.html", {"status": 500, "detail": detail}, status=500)
+    except Exception:
+        # The shell itself may be what failed (a broken context processor, the database down):
+        # fall back to the self-contained page that needs no context.
+        logger.exception("500 page could not render inside the shell")
+        return HttpResponse(loader.get_template("500_plain.html").render(), status=500)

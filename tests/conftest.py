@@ -1,0 +1,74 @@
+"""Shared fixtures. The suite runs against real PostgreSQL and Redis (make test provides them)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client, override_settings
+
+from governance.demo import DEMO_LOGINS, seed_demo_county
+from governance.models import Region
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_static_storage():
+    """Serve static files from the finders in tests: the manifest storage needs collectstatic's output,
+    which the live server (it serves through the finders) cannot see."""
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        yield
+
+
+@pytest.fixture
+def demo_county(db) -> dict[str, Region]:
+    return seed_demo_county(password="xiangzhi-demo")
+
+
+@pytest.fixture
+def demo_password() -> str:
+    return "xiangzhi-demo"
+
+
+@pytest.fixture
+def demo_usernames() -> list[str]:
+    return [login.username for login in DEMO_LOGINS]
+
+
+@pytest.fixture
+def county_admin_client(demo_county) -> Client:
+    client = Client()
+    assert client.login(username="county_admin", password="xiangzhi-demo")
+    return client
+
+
+def run_python(code: str, env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
+    """Run a snippet in a fresh interpreter with the given environment (None removes a variable).
+
+    Settings are read once per process, so testing what the environment does needs a new process.
+    """
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    for key, value in env_overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
