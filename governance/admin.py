@@ -29,7 +29,7 @@ class RegionAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
     readonly_fields = ("path", "level", "parent")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         # Regions are created by governance.services.region_create, which keeps the path right.
         return False
 

@@ -61,7 +61,7 @@ def test_task_round_trip_through_redis_and_a_worker(celery_worker_process):
     assert app.conf.task_always_eager is False
     assert app.conf.broker_url == settings.REDIS_URL
     started = time.monotonic()
-    result = ping.apply_async(args=["谷城"], queue=celery_worker_process)
+    result = ping.apply_async(args=("谷城",), queue=celery_worker_process)
     assert result.get(timeout=60) == {"pong": "谷城"}
     assert result.successful()
     # The worker's hostname proves another process ran it.
