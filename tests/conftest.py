@@ -51,18 +51,23 @@ def county_admin_client(demo_county) -> Client:
     return client
 
 
-def run_python(code: str, env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
-    """Run a snippet in a fresh interpreter with the given environment (None removes a variable).
-
-    Settings are read once per process, so testing what the environment does needs a new process.
-    """
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    for key, value in env_overrides.items():
+def merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
+    """This process's environment with `overrides` applied (None removes a variable)."""
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
+    for key, value in overrides.items():
         if value is None:
             env.pop(key, None)
         else:
             env[key] = value
+    return env
+
+
+def run_python(code: str, env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
+    """Run a snippet in a fresh interpreter with the given environment.
+
+    Settings are read once per process, so testing what the environment does needs a new process.
+    """
+    env = merged_env(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
