@@ -38,7 +38,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python scripts/services.py -- bash -c 'export $(TEST_ENV); \
+	$(BIN)/python scripts/services.py $(SERVICES_ARGS) -- bash -c 'export $(TEST_ENV); \
 	  $(BIN)/python manage.py makemigrations --check --dry-run && \
 	  $(BIN)/python manage.py collectstatic --noinput -v0 && \
 	  $(BIN)/pytest $(PYTEST_ARGS)'

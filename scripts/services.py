@@ -6,7 +6,8 @@ standard port on 127.0.0.1 when something listens there; else a throw-away serve
 installed binaries (initdb/pg_ctl, redis-server) in a temporary directory, stopped afterwards.
 When none is possible it fails with one sentence naming the missing piece.
 
-Usage: scripts/services.py -- COMMAND [ARGS...]
+Usage: scripts/services.py [--fresh] -- COMMAND [ARGS...]
+  --fresh   ignore DATABASE_URL/REDIS_URL and the standard ports: always start throw-away servers
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def fail(sentence: str) -> None:
 
 def pg_bin(name: str) -> str | None:
     """Debian keeps initdb/pg_ctl out of PATH, under /usr/lib/postgresql/<version>/bin."""
-    for candidate in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True):
+    pattern = os.environ.get("PG_BIN_GLOB", "/usr/lib/postgresql/*/bin")
+    for candidate in sorted(glob.glob(f"{pattern}/{name}"), reverse=True):
         return candidate
     return shutil.which(name)
 
@@ -80,11 +82,11 @@ def ensure_database(port: int) -> None:
 
 
 @contextlib.contextmanager
-def postgres() -> Iterator[str]:
-    if os.environ.get("DATABASE_URL"):
+def postgres(fresh: bool = False) -> Iterator[str]:
+    if os.environ.get("DATABASE_URL") and not fresh:
         yield os.environ["DATABASE_URL"]
         return
-    if listening(PG_DEFAULT_PORT):
+    if listening(PG_DEFAULT_PORT) and not fresh:
         ensure_database(PG_DEFAULT_PORT)
         yield f"postgres://postgres@127.0.0.1:{PG_DEFAULT_PORT}/{DB_NAME}"
         return
@@ -127,11 +129,11 @@ def postgres() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def redis() -> Iterator[str]:
-    if os.environ.get("REDIS_URL"):
+def redis(fresh: bool = False) -> Iterator[str]:
+    if os.environ.get("REDIS_URL") and not fresh:
         yield os.environ["REDIS_URL"]
         return
-    if listening(REDIS_DEFAULT_PORT):
+    if listening(REDIS_DEFAULT_PORT) and not fresh:
         yield f"redis://127.0.0.1:{REDIS_DEFAULT_PORT}/0"
         return
     server = shutil.which("redis-server")
@@ -179,7 +181,8 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     command = argv[argv.index("--") + 1 :]
-    with postgres() as database_url, redis() as redis_url:
+    fresh = "--fresh" in argv[: argv.index("--")]
+    with postgres(fresh) as database_url, redis(fresh) as redis_url:
         env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url)
         print(f"services: DATABASE_URL={database_url} REDIS_URL={redis_url}", file=sys.stderr)
         return subprocess.call(command, env=env)
