@@ -265,5 +265,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Personal data ------------------------------------------------------------------------------------------
+# Key for ID numbers and phones at rest (governance.pii). Unset: derived from SECRET_KEY (demo only).
+PII_KEY = os.environ.get("PII_KEY", "")
+
 # --- Demo ---------------------------------------------------------------------------------------------------
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "xiangzhi-demo")

@@ -7,6 +7,7 @@ from governance.models import Region, RoleAssignment, User
 
 class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
+    fk_name = "user"
     extra = 0
     autocomplete_fields = ["region"]
 

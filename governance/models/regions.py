@@ -67,6 +67,8 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=60)
     code = models.CharField(_("统计用区划代码"), max_length=15, blank=True, db_index=True)
     path = models.CharField(_("路径"), max_length=255, editable=False)
+    valid_from = models.DateField(_("设立日期"), null=True, blank=True)
+    valid_to = models.DateField(_("撤销日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -99,6 +101,58 @@ class Region(models.Model):
         return LEVEL_DEPTH[RegionLevel(self.level)]
 
 
+class RegionCode(models.Model):
+    """A statistical division code a region held over a period: codes are re-issued, so they have dates."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="codes")
+    code = models.CharField(_("统计用区划代码"), max_length=15)
+    valid_from = models.DateField(_("启用日期"))
+    valid_to = models.DateField(_("停用日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("区划代码")
+        verbose_name_plural = _("区划代码")
+        ordering = ["region", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "valid_from"], name="region_code_unique_start"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gt=models.F("valid_from")),
+                name="region_code_valid_period",
+            ),
+        ]
+        indexes = [models.Index(fields=["code"], name="region_code_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.valid_from}–{self.valid_to or ''})"
+
+
+class RegionMove(models.Model):
+    """History of a grid re-zoned to another village: where it was, where it went, when and by whom."""
+
+    region = models.ForeignKey(Region, verbose_name=_("区域"), on_delete=models.CASCADE, related_name="moves")
+    from_parent = models.ForeignKey(
+        Region, verbose_name=_("原上级"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_parent = models.ForeignKey(
+        Region, verbose_name=_("新上级"), on_delete=models.PROTECT, related_name="+"
+    )
+    old_path = models.CharField(_("原路径"), max_length=255)
+    new_path = models.CharField(_("新路径"), max_length=255)
+    moved_at = models.DateTimeField(_("调整时间"), auto_now_add=True)
+    moved_by = models.ForeignKey(
+        User, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(_("调整原因"), max_length=200)
+
+    class Meta:
+        verbose_name = _("区划调整记录")
+        verbose_name_plural = _("区划调整记录")
+        ordering = ["-moved_at"]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.from_parent} → {self.to_parent}"
+
+
 class RoleAssignment(models.Model):
     """A user holds `role` at `region` and so over the region's whole subtree."""
 
@@ -108,6 +162,9 @@ class RoleAssignment(models.Model):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
     region = models.ForeignKey(
         Region, verbose_name=_("管辖区域"), on_delete=models.PROTECT, related_name="role_assignments"
+    )
+    granted_by = models.ForeignKey(
+        User, verbose_name=_("授权人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
