@@ -14,6 +14,7 @@ from common.forms import LoginForm
 api_v1 = [
     path("auth/token/", common_api.TokenObtainApi.as_view(), name="api-token"),
     path("me/", common_api.MeApi.as_view(), name="api-me"),
+    path("governance/", include(("governance.api", "governance"), namespace="governance")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("m/<slug:module>/", common_views.module_home, name="module-home"),
+    path("governance/", include("governance.urls")),
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from governance import services
 from governance.models import Region, RegionKind, User
 from governance.roles import Role
+from governance.services import regions as region_services
+from governance.services import roles as role_services
 
 COUNTY = ("谷城县", "420625000000")
 # Real township names of Gucheng; the codes follow the 4206251xx000 / 4206252xx000 pattern of design.md.
@@ -61,7 +62,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 
 def _region(parent: Region | None, name: str, kind: RegionKind, code: str) -> Region:
     existing = Region.objects.filter(parent=parent, name=name).first()
-    return existing or services.region_create(parent=parent, name=name, kind=kind, code=code)
+    return existing or region_services.region_create(parent=parent, name=name, kind=kind, code=code)
 
 
 @transaction.atomic
@@ -81,7 +82,9 @@ def seed_demo_county(*, password: str | None = None) -> dict[str, Region]:
     for login in DEMO_LOGINS:
         user = User.objects.filter(username=login.username).first()
         if user is None:
-            user = services.user_create(username=login.username, password=password, full_name=login.full_name)
+            user = role_services.user_create(
+                username=login.username, password=password, full_name=login.full_name
+            )
         else:
             # Re-seeding resets the demo password so DEMO_PASSWORD always works.
             user.set_password(password)
@@ -90,5 +93,5 @@ def seed_demo_county(*, password: str | None = None) -> dict[str, Region]:
         if login.role == Role.COUNTY_ADMIN:
             # The county organisation department configures schedules and rules in /admin/.
             User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
-        services.role_assign(user=user, role=login.role, region=regions[login.region_name])
+        role_services.role_assign(user=user, role=login.role, region=regions[login.region_name])
     return regions

@@ -5,9 +5,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, connection, transaction
 
 from common.errors import DomainError
-from governance import selectors, services
+from governance import access, selectors
 from governance.models import Region, RegionKind, RegionLevel, User
 from governance.roles import Role
+from governance.services import regions as region_services
+from governance.services import roles as role_services
 
 
 def test_paths_follow_the_tree(demo_county):
@@ -22,14 +24,14 @@ def test_paths_follow_the_tree(demo_county):
 
 def test_grid_takes_no_children(demo_county):
     with pytest.raises(DomainError) as raised:
-        services.region_create(parent=demo_county["第一网格"], name="子网格", kind=RegionKind.GRID)
+        region_services.region_create(parent=demo_county["第一网格"], name="子网格", kind=RegionKind.GRID)
     assert raised.value.code == "region_grid_has_no_children"
     assert raised.value.message == "网格下不能再设下级区域。"
 
 
 def test_duplicate_name_under_one_parent_is_refused(demo_county):
     with pytest.raises(DomainError) as raised:
-        services.region_create(parent=demo_county["城关镇"], name="新华村", kind=RegionKind.VILLAGE)
+        region_services.region_create(parent=demo_county["城关镇"], name="新华村", kind=RegionKind.VILLAGE)
     assert raised.value.message == "“城关镇”下已有名为“新华村”的区域。"
     assert raised.value.field == "name"
 
@@ -56,23 +58,23 @@ def test_scope_reaches_the_whole_subtree_and_nothing_else(demo_county):
 
 
 def test_no_role_sees_nothing(demo_county):
-    nobody = services.user_create(username="nobody", password="x-long-password-1")
+    nobody = role_services.user_create(username="nobody", password="x-long-password-1")
     assert selectors.region_list_visible(user=nobody).count() == 0
     assert selectors.region_list_visible(user=AnonymousUser()).count() == 0
 
 
 def test_nested_assignments_collapse_to_the_outermost(demo_county):
     user = User.objects.get(username="township_admin")
-    services.role_assign(user=user, role=Role.VIEWER, region=demo_county["新华村"])
-    q = selectors.region_scope_q(user=user)
+    role_services.role_assign(user=user, role=Role.VIEWER, region=demo_county["新华村"])
+    q = access.scope_q(user)
     assert len(q.children) == 1
     assert selectors.region_list_visible(user=user).count() == 3
 
 
 def test_role_assign_is_idempotent(demo_county):
     user = User.objects.get(username="grid_leader")
-    first = services.role_assign(user=user, role=Role.GRID_LEADER, region=demo_county["第一网格"])
-    again = services.role_assign(user=user, role=Role.GRID_LEADER, region=demo_county["第一网格"])
+    first = role_services.role_assign(user=user, role=Role.GRID_LEADER, region=demo_county["第一网格"])
+    again = role_services.role_assign(user=user, role=Role.GRID_LEADER, region=demo_county["第一网格"])
     assert first.pk == again.pk
 
 

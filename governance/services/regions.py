@@ -1,4 +1,4 @@
-"""Writes of the spine: one function per domain action, keyword-only, atomic."""
+"""Writes of the region tree: one function per domain action, keyword-only, atomic."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
-from governance.models import LEVEL_DEPTH, Region, RegionKind, RegionLevel, RoleAssignment, User
-from governance.roles import Role
+from governance.models import LEVEL_DEPTH, Region, RegionKind, RegionLevel
 
 _CHILD_LEVEL = {
     RegionLevel.COUNTY: RegionLevel.TOWNSHIP,
@@ -48,20 +47,3 @@ def region_create(*, parent: Region | None, name: str, kind: RegionKind, code: s
     Region.objects.filter(pk=region.pk).update(path=region.path)
     assert LEVEL_DEPTH[level] == region.path.count("/") - 1
     return region
-
-
-@transaction.atomic
-def user_create(*, username: str, password: str, full_name: str = "") -> User:
-    if User.objects.filter(username=username).exists():
-        raise DomainError("username_taken", _("用户名“%s”已被使用。") % username, field="username")
-    user = User(username=username, full_name=full_name)
-    user.set_password(password)
-    user.save()
-    return user
-
-
-@transaction.atomic
-def role_assign(*, user: User, role: Role, region: Region) -> RoleAssignment:
-    """Give `user` the `role` over `region`'s subtree. Assigning an existing pair returns it unchanged."""
-    assignment, _created = RoleAssignment.objects.get_or_create(user=user, role=role, region=region)
-    return assignment

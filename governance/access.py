@@ -1,0 +1,108 @@
+"""The gates: who may see or act on which part of the county. One place, tested exhaustively.
+
+A role held at a region reaches that region's whole subtree (design.md §3). Scope is always a
+path-prefix filter in the database, never a Python loop over objects; deny by default; objects out of
+scope answer 404 so that their existence does not leak.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from common.errors import NotFound
+from governance.models import RoleAssignment
+from governance.roles import Role
+
+AnyUser = AbstractBaseUser | AnonymousUser
+M = TypeVar("M", bound=Model)
+
+# Roles that see residents' ID numbers, phones and addresses unmasked, within their scope.
+PERSONAL_DATA_ROLES = frozenset(
+    {Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN, Role.VILLAGE_SECRETARY, Role.GRID_LEADER}
+)
+# Who may grant roles, and the roles each may grant (never more than it holds).
+GRANTABLE = {
+    Role.COUNTY_ADMIN: frozenset(Role),
+    Role.TOWNSHIP_ADMIN: frozenset(
+        {
+            Role.TOWNSHIP_ADMIN,
+            Role.VILLAGE_SECRETARY,
+            Role.GRID_LEADER,
+            Role.CANTEEN_MANAGER,
+            Role.MEDIATOR,
+            Role.VIEWER,
+        }
+    ),
+}
+
+
+def assignments(user: AnyUser, roles: frozenset[Role] | None = None) -> list[tuple[str, str]]:
+    """(role, region path) pairs the user holds, optionally only for `roles`."""
+    if not user.is_authenticated:
+        return []
+    rows = RoleAssignment.objects.filter(user_id=user.pk)
+    if roles is not None:
+        rows = rows.filter(role__in=roles)
+    return list(rows.values_list("role", "region__path"))
+
+
+def outermost(paths: list[str]) -> list[str]:
+    """Drop paths that lie under another path in the list: their subtree is already covered."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def scope_q(user: AnyUser, path_field: str = "path", roles: frozenset[Role] | None = None) -> Q:
+    """A Q keeping rows whose region path (at `path_field`) lies under one of the user's regions.
+
+    `path_field` is a lookup path to a materialized region path, e.g. "grid__path" for a household.
+    A user with no (matching) assignment gets a Q that matches nothing.
+    """
+    paths = outermost([path for _role, path in assignments(user, roles)])
+    if not paths:
+        return Q(pk__in=[])
+    scope = Q()
+    for path in paths:
+        scope |= Q(**{f"{path_field}__startswith": path})
+    return scope
+
+
+def scoped(queryset: QuerySet[M], user: AnyUser, path_field: str = "path") -> QuerySet[M]:
+    return queryset.filter(scope_q(user, path_field))
+
+
+def get_in_scope(queryset: QuerySet[M], user: AnyUser, path_field: str = "path", **lookup: object) -> M:
+    """The one object matching `lookup` inside the user's scope; NotFound (404) otherwise."""
+    found = scoped(queryset, user, path_field).filter(**lookup).first()
+    if found is None:
+        raise NotFound(_("未找到该记录，或者它不在您的管辖范围内。"))
+    return found
+
+
+def covers(user: AnyUser, region_path: str, roles: frozenset[Role] | None = None) -> bool:
+    """Whether the user holds (one of) `roles` at `region_path` or an ancestor of it."""
+    return any(region_path.startswith(path) for _role, path in assignments(user, roles))
+
+
+def can_view_personal_data(user: AnyUser, region_path: str) -> bool:
+    return covers(user, region_path, PERSONAL_DATA_ROLES)
+
+
+def grantable_roles(user: AnyUser, region_path: str) -> frozenset[Role]:
+    """The roles `user` may grant at the region with `region_path`: what its own roles there allow."""
+    allowed: set[Role] = set()
+    for role, path in assignments(user, frozenset(GRANTABLE)):
+        if region_path.startswith(path):
+            allowed |= GRANTABLE[Role(role)]
+    return frozenset(allowed)
+
+
+def is_county_admin(user: AnyUser) -> bool:
+    return bool(assignments(user, frozenset({Role.COUNTY_ADMIN})))

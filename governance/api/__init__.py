@@ -1,0 +1,12 @@
+"""The spine's REST API: each area keeps its own module; this one mounts them."""
+
+from governance.api import audit, party, people, regions, roles, roster
+
+urlpatterns = [
+    *regions.urlpatterns,
+    *people.urlpatterns,
+    *party.urlpatterns,
+    *roster.urlpatterns,
+    *roles.urlpatterns,
+    *audit.urlpatterns,
+]

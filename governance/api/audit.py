@@ -1,0 +1,5 @@
+"""REST API for the audit area of the spine (mounted under /api/v1/governance/)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

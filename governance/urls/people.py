@@ -1,0 +1,5 @@
+"""Pages of the people area of the spine (mounted under /governance/)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
