@@ -14,7 +14,7 @@ DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-ke
 
 help:
 	@echo "make demo    install, migrate, seed the demo county and serve http://127.0.0.1:8000 (SQLite, eager Celery)"
-	@echo "make test    install, then ruff, migrations check and the whole pytest suite on PostgreSQL and Redis"
+	@echo "make test    install, then ruff, mypy, migrations check and the whole pytest suite on PostgreSQL and Redis"
 	@echo "make bench   benchmarks in bench/ against gunicorn on PostgreSQL; writes docs/benchmarks.md"
 	@echo "make lint    ruff and mypy;  make messages  refresh translation catalogues;  make lock  re-pin"
 
@@ -38,6 +38,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/mypy .
 	$(BIN)/python scripts/services.py $(SERVICES_ARGS) -- bash -c 'export $(TEST_ENV); \
 	  $(BIN)/python manage.py makemigrations --check --dry-run && \
 	  $(BIN)/python manage.py collectstatic --noinput -v0 && \
