@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # The test suite's fixed environment: no TLS on the test client, a key that is not the production one.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-for-the-suite-0123456789abcdef ALLOWED_HOSTS=127.0.0.1,localhost,testserver
+# Two workers: the suite's slow parts (browser, subprocess and seed tests) overlap on the two cores.
+PYTEST_ARGS ?= -n 2
 DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-key-not-for-production-0123456789} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}
 
 .PHONY: help venv demo test lint typecheck format bench bench-smoke messages lock vendor clean
@@ -58,9 +60,12 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/services.py -- $(BIN)/python bench/run.py $(BENCH_ARGS)
 
+bench-smoke: $(STAMP)
+	$(BIN)/python scripts/services.py -- $(BIN)/python bench/run.py --quick
+
 messages: $(STAMP)
-	DEBUG=1 $(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=static/vendor
-	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l en --no-obsolete --ignore=.venv --ignore=staticfiles --ignore=static/vendor
+	DEBUG=1 $(BIN)/python manage.py makemessages -l en --no-obsolete --no-wrap --ignore=.venv --ignore=staticfiles --ignore=static/vendor
+	DEBUG=1 $(BIN)/python manage.py makemessages -d djangojs -l en --no-obsolete --no-wrap --ignore=.venv --ignore=staticfiles --ignore=static/vendor
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore=.venv
 
 lock: $(STAMP)
