@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,15 @@ class Module:
     label: str | Promise
     summary: str | Promise
     icon: str  # a symbol id in static/img/icons.svg
+    # The module's own landing page, once it has one; until then the placeholder at /m/<slug>/.
+    url_name: str = ""
+
+    @property
+    def url(self) -> str:
+        """Where the navigation and the home page's cards send people for this module."""
+        if self.url_name:
+            return reverse(self.url_name)
+        return reverse("module-home", args=[self.slug])
 
 
 MODULES: tuple[Module, ...] = (
@@ -22,6 +32,7 @@ MODULES: tuple[Module, ...] = (
         _("组织治理"),
         _("县、乡镇、村（社区）、网格四级区域树；党组织与党员；户籍与居民；角色与管辖范围；操作审计。"),
         "org",
+        url_name="governance:home",
     ),
     Module(
         "grids",
