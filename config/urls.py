@@ -3,7 +3,7 @@ the OpenAPI schema at /api/schema/, Swagger UI at /api/docs/, health at /healthz
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog, set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -11,7 +11,7 @@ from common import api as common_api
 from common import views as common_views
 from common.forms import LoginForm
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", common_api.TokenObtainApi.as_view(), name="api-token"),
     path("me/", common_api.MeApi.as_view(), name="api-me"),
     path("governance/", include(("governance.api", "governance"), namespace="governance")),

@@ -32,7 +32,7 @@ PHONE = {
     "timezone_id": "Asia/Shanghai",
 }
 DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 
 # Playwright's sync API runs an event loop in this thread; Django's async-safety check would refuse ORM
 # calls made by the fixtures while it runs. The ORM calls here are ordinary synchronous test setup.

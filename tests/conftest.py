@@ -15,6 +15,9 @@ from governance.models import Region
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# One Chromium for the whole suite, whichever folder a browser test sits in.
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _plain_static_storage():
@@ -26,6 +29,13 @@ def _plain_static_storage():
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
     ):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """PBKDF2's deliberate slowness is for production; the suite hashes thousands of demo passwords."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
 
 
@@ -54,6 +64,8 @@ def county_admin_client(demo_county) -> Client:
 def merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
     """This process's environment with `overrides` applied (None removes a variable)."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
+    # Set for Playwright in this process only (tests/browser_fixtures.py); a child process runs real code.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

@@ -17,6 +17,7 @@ def test_check_deploy_passes_with_production_settings():
         PII_KEY="a-separate-long-random-key-for-personal-data-0123456789",
     )
     env.pop("SECURE_HTTPS", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in the test process only
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -40,6 +41,7 @@ def test_check_deploy_warns_without_a_pii_key():
         ALLOWED_HOSTS="xiangzhi.gucheng.gov.cn",
     )
     env.pop("SECURE_HTTPS", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in the test process only
     env.pop("PII_KEY", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -1,8 +1,10 @@
 """The spine's REST API: each area keeps its own module; this one mounts them."""
 
+from django.urls import URLPattern, URLResolver
+
 from governance.api import audit, party, people, regions, roles, roster
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     *regions.urlpatterns,
     *people.urlpatterns,
     *party.urlpatterns,

@@ -9,6 +9,7 @@ from governance.models.honours import (
     TalentCategory,
     TalentTraining,
 )
+from governance.models.imports import FINISHED_STATUSES, ImportJob, ImportMode, ImportStatus
 from governance.models.party import (
     LeadershipPosition,
     MemberCategory,
@@ -46,6 +47,7 @@ from governance.models.regions import (
 )
 
 __all__ = [
+    "FINISHED_STATUSES",
     "LEVEL_DEPTH",
     "AuditAction",
     "AuditEvent",
@@ -53,6 +55,9 @@ __all__ = [
     "Household",
     "HouseholdTag",
     "HouseholdTagKind",
+    "ImportJob",
+    "ImportMode",
+    "ImportStatus",
     "LeadershipPosition",
     "MemberCategory",
     "MemberTransfer",
