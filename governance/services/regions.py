@@ -2,26 +2,64 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import uuid
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from common.errors import DomainError
-from governance.models import LEVEL_DEPTH, Region, RegionKind, RegionLevel
+from common.errors import Conflict, DomainError, NotFound
+from governance import access
+from governance.audit import audit_record
+from governance.models import (
+    LEVEL_DEPTH,
+    AuditAction,
+    Region,
+    RegionCode,
+    RegionKind,
+    RegionLevel,
+    RegionMove,
+)
+from governance.roles import Role
 
 _CHILD_LEVEL = {
     RegionLevel.COUNTY: RegionLevel.TOWNSHIP,
     RegionLevel.TOWNSHIP: RegionLevel.VILLAGE,
     RegionLevel.VILLAGE: RegionLevel.GRID,
 }
+# Statistical division codes: 12 digits down to villages; a grid adds a 3-digit suffix (design.md §1).
+_CODE_LENGTH = {
+    RegionLevel.COUNTY: 12,
+    RegionLevel.TOWNSHIP: 12,
+    RegionLevel.VILLAGE: 12,
+    RegionLevel.GRID: 15,
+}
+# Who may re-zone the tree or change its codes, within the subtree where they hold the role.
+REGION_EDITORS = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN})
+
+AnyUser = AbstractBaseUser | AnonymousUser
 
 
 @transaction.atomic
-def region_create(*, parent: Region | None, name: str, kind: RegionKind, code: str = "") -> Region:
+def region_create(
+    *,
+    parent: Region | None,
+    name: str,
+    kind: RegionKind,
+    code: str = "",
+    valid_from: dt.date | None = None,
+) -> Region:
     """Create a region under `parent` (None for the county root) and set its materialized path.
 
-    The level follows from the parent; a grid has no children.
+    The level follows from the parent; a grid has no children. A code with a known start
+    (`valid_from`) also opens the region's first RegionCode period; without one, region_code_change
+    back-fills the period when the code is first replaced.
     """
     name = name.strip()
     if not name:
@@ -41,9 +79,173 @@ def region_create(*, parent: Region | None, name: str, kind: RegionKind, code: s
         )
     # The path needs the row's own id: insert with a unique placeholder, then set it in the same transaction.
     region = Region.objects.create(
-        parent=parent, level=level, kind=kind, name=name, code=code, path=f"pending-{uuid.uuid4().hex}/"
+        parent=parent,
+        level=level,
+        kind=kind,
+        name=name,
+        code=code,
+        valid_from=valid_from,
+        path=f"pending-{uuid.uuid4().hex}/",
     )
     region.path = f"{parent.path if parent else ''}{region.pk}/"
     Region.objects.filter(pk=region.pk).update(path=region.path)
     assert LEVEL_DEPTH[level] == region.path.count("/") - 1
+    if code and valid_from is not None:
+        RegionCode.objects.create(region=region, code=code, valid_from=valid_from)
     return region
+
+
+def _require_editor(actor: AnyUser, region: Region) -> None:
+    """Out of the actor's editing reach answers like a missing region: 404, nothing leaks."""
+    if not access.covers(actor, region.path, REGION_EDITORS):
+        raise NotFound(_("未找到该区域，或者它不在您的管辖范围内。"))
+
+
+def _code_validate(region: Region, code: str) -> str:
+    code = (code or "").strip()
+    length = _CODE_LENGTH[RegionLevel(region.level)]
+    if not re.fullmatch(rf"\d{{{length}}}", code):
+        raise DomainError(
+            "region_code_format",
+            _("%(level)s的统计用区划代码应为%(length)d位数字。")
+            % {"level": RegionLevel(region.level).label, "length": length},
+            field="code",
+        )
+    return code
+
+
+@transaction.atomic
+def region_code_change(
+    *,
+    actor: AnyUser,
+    region: Region,
+    code: str,
+    valid_from: dt.date,
+    request: HttpRequest | None = None,
+) -> RegionCode:
+    """Give `region` a new statistical code from `valid_from` on and return the new RegionCode.
+
+    The current period is closed on `valid_from` (periods are half-open: [valid_from, valid_to)), the
+    new one opened, and Region.code kept equal to the open period's code. A region whose current code
+    has no period yet (rows loaded in bulk) gets one back-filled so the history is complete.
+    """
+    region = Region.objects.select_for_update().get(pk=region.pk)
+    _require_editor(actor, region)
+    code = _code_validate(region, code)
+    if code == region.code:
+        raise DomainError("region_code_unchanged", _("新代码与现用代码相同。"), field="code")
+    if Region.objects.filter(code=code).exclude(pk=region.pk).exists():
+        raise Conflict(
+            "region_code_in_use",
+            _("代码 %(code)s 正被其他区域使用，不能重复启用。") % {"code": code},
+            field="code",
+        )
+    current = RegionCode.objects.filter(region=region, valid_to__isnull=True).order_by("-valid_from").first()
+    if current is None and region.code:
+        # Back-fill the period of the code in use; it began no later than the day before the change.
+        started = region.valid_from or timezone.localdate(region.created_at)
+        current = RegionCode.objects.create(
+            region=region,
+            code=region.code,
+            valid_from=min(started, valid_from - dt.timedelta(days=1)),
+        )
+    if current is not None:
+        if valid_from <= current.valid_from:
+            raise DomainError(
+                "region_code_date_too_early",
+                _("启用日期须晚于现用代码的启用日期（%(date)s）。")
+                % {"date": current.valid_from.isoformat()},
+                field="valid_from",
+            )
+        current.valid_to = valid_from
+        current.save(update_fields=["valid_to"])
+    new = RegionCode.objects.create(region=region, code=code, valid_from=valid_from)
+    old_code = region.code
+    region.code = code
+    region.save(update_fields=["code"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=region,
+        region_path=region.path,
+        changes={"code": [old_code, code]},
+        detail=_("区划代码自 %(date)s 起变更") % {"date": valid_from.isoformat()},
+        request=request,
+    )
+    return new
+
+
+@transaction.atomic
+def region_grid_move(
+    *,
+    actor: AnyUser,
+    grid: Region,
+    to_village: Region,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> RegionMove:
+    """Re-zone `grid` under `to_village` and return the RegionMove that records it.
+
+    The region's own path and every path below it are rewritten by one UPDATE on the old prefix, so
+    the move stays correct for a node with children too. History is kept: RegionMove and the audit
+    log say where it was. Rows that point at the grid (households, grid leaders) follow by their key.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("region_move_reason_required", _("请填写调整原因。"), field="reason")
+    # Lock both ends so two moves of the same grid, or into a village being moved, cannot interleave.
+    locked = {r.pk: r for r in Region.objects.select_for_update().filter(pk__in=[grid.pk, to_village.pk])}
+    grid, to_village = locked[grid.pk], locked[to_village.pk]
+    _require_editor(actor, grid)
+    _require_editor(actor, to_village)
+    if grid.level != RegionLevel.GRID:
+        raise DomainError("region_move_not_a_grid", _("只能调整网格的归属。"), field="grid")
+    if to_village.level != RegionLevel.VILLAGE:
+        raise DomainError(
+            "region_move_target_not_village",
+            _("网格只能调整到村（社区）下，“%(name)s”不是村（社区）。") % {"name": to_village.name},
+            field="to_village",
+        )
+    if grid.parent_id == to_village.pk:
+        raise DomainError(
+            "region_move_same_parent",
+            _("“%(grid)s”已在“%(village)s”下。") % {"grid": grid.name, "village": to_village.name},
+            field="to_village",
+        )
+    if Region.objects.filter(parent=to_village, name=grid.name).exists():
+        raise DomainError(
+            "region_name_taken",
+            _("“%(parent)s”下已有名为“%(name)s”的区域。") % {"parent": to_village.name, "name": grid.name},
+            field="to_village",
+        )
+    old_path = grid.path
+    new_path = f"{to_village.path}{grid.pk}/"
+    from_parent = grid.parent
+    assert from_parent is not None
+    Region.objects.filter(pk=grid.pk).update(parent=to_village)
+    Region.objects.filter(path__startswith=old_path).update(
+        path=Concat(Value(new_path), Substr(F("path"), len(old_path) + 1))
+    )
+    move = RegionMove.objects.create(
+        region=grid,
+        from_parent=from_parent,
+        to_parent=to_village,
+        old_path=old_path,
+        new_path=new_path,
+        moved_by_id=actor.pk if actor.is_authenticated else None,
+        reason=reason[:200],
+    )
+    grid.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action=AuditAction.MOVE,
+        obj=grid,
+        region_path=new_path,
+        changes={
+            "parent": [from_parent.name, to_village.name],
+            "path": [old_path, new_path],
+        },
+        detail=reason,
+        request=request,
+    )
+    return move

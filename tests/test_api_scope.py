@@ -1,0 +1,390 @@
+"""The scope test (issue 3): walk every path of the API schema as each demo role and assert that no object
+outside the role's subtree is listed or readable.
+
+Data lives in two separate subtrees (城关镇 / 新华村 / 第一网格 and 石花镇 / 民营社区 / 民营第一网格),
+built through the services. For every GET endpoint of the generated OpenAPI schema:
+- a list: every object returned lies in the caller's subtree (its region looked up in the database by
+  the model and region-path lookup the mapping below gives for that schema path);
+- a detail `{id}`: an id from outside the caller's subtree answers 404, exactly like an id that does not
+  exist; an id inside answers an object inside;
+- a list under `{id}`: both of the above.
+Every other method with a path parameter, sent an out-of-scope id, must answer exactly as for a missing id.
+
+A new endpoint fails this test until it is added to SCOPE_RULES: say how its objects map to a region.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db.models import Model, Q
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from governance import access
+from governance.models import (
+    AuditEvent,
+    Household,
+    MembershipStage,
+    PartyMember,
+    PartyOrganisation,
+    PartyOrgKind,
+    Region,
+    RegionKind,
+    RelationToHead,
+    Resident,
+    RoleAssignment,
+    RoleModel,
+    SagesGroup,
+    SagesMemberKind,
+    Talent,
+    TalentCategory,
+    User,
+)
+from governance.models.imports import ImportJob
+from governance.services import party as party_services
+from governance.services import people as people_services
+from governance.services import regions as region_services
+from tests.governance.regions_fixture import id_number_make
+
+pytestmark = pytest.mark.django_db
+
+MISSING_ID = 2_147_483_000  # no row has this id: what "does not exist" answers
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """The objects of this endpoint are `model` rows; `path_field` leads from one to its region's path.
+
+    `under` is the model a list's `{param}` refers to (e.g. the region whose children are listed).
+    `regionless_for_county` lets county admins see rows with an empty path (county-wide audit entries).
+    `items` picks the objects to check out of one result row, when they are nested (default: the row).
+    """
+
+    model: type[Model]
+    path_field: str
+    under: tuple[type[Model], str] | None = None
+    regionless_for_county: bool = False
+    items: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
+
+
+@dataclass(frozen=True)
+class Exempt:
+    """Not regional data; `reason` says why it needs no scope check."""
+
+    reason: str
+
+
+RESIDENT_PATH = "resident__household__grid__path"
+
+# schema path → how its objects map to a region. Every GET path of the schema must be here.
+SCOPE_RULES: dict[str, Scoped | Exempt] = {
+    "/api/v1/me/": Exempt("the caller's own account and roles"),
+    "/api/v1/governance/regions/": Scoped(Region, "path"),
+    "/api/v1/governance/regions/{id}/": Scoped(Region, "path"),
+    "/api/v1/governance/regions/{id}/children/": Scoped(Region, "path", under=(Region, "path")),
+    "/api/v1/governance/role-assignments/": Scoped(RoleAssignment, "region__path"),
+    "/api/v1/governance/role-assignments/{id}/": Scoped(RoleAssignment, "region__path"),
+    "/api/v1/governance/households/": Scoped(Household, "grid__path"),
+    "/api/v1/governance/households/{id}/": Scoped(Household, "grid__path"),
+    "/api/v1/governance/residents/": Scoped(Resident, "household__grid__path"),
+    "/api/v1/governance/residents/{id}/": Scoped(Resident, "household__grid__path"),
+    "/api/v1/governance/party-organisations/": Scoped(PartyOrganisation, "region__path"),
+    "/api/v1/governance/party-organisations/{org_id}/": Scoped(
+        PartyOrganisation, "region__path", items=lambda body: [body["organisation"], *body["children"]]
+    ),
+    "/api/v1/governance/party-members/": Scoped(PartyMember, "organisation__region__path"),
+    "/api/v1/governance/party-members/{member_id}/": Scoped(PartyMember, "organisation__region__path"),
+    "/api/v1/governance/sages-groups/": Scoped(SagesGroup, "village__path"),
+    "/api/v1/governance/talents/": Scoped(Talent, RESIDENT_PATH),
+    # County-wide events; the role models listed under each must live in the caller's subtree.
+    "/api/v1/governance/shennong-gatherings/": Scoped(
+        RoleModel, RESIDENT_PATH, items=lambda row: row["role_models"]
+    ),
+    "/api/v1/governance/roster-imports/": Scoped(ImportJob, "region__path"),
+    "/api/v1/governance/roster-imports/{id}/": Scoped(ImportJob, "region__path"),
+    "/api/v1/governance/audit-events/": Scoped(AuditEvent, "region_path", regionless_for_county=True),
+    "/api/v1/governance/audit-events/{id}/": Scoped(AuditEvent, "region_path", regionless_for_county=True),
+}
+
+# The five demo log-ins, and an account that holds no role at all (it must see nothing: deny by default).
+ROLES = ("county_admin", "township_admin", "village_secretary", "grid_leader", "canteen_manager", "nobody")
+
+
+# ---------- the data: two separate subtrees, built through the services ----------
+
+
+@pytest.fixture
+def two_subtrees(demo_county) -> dict[str, Any]:
+    admin = User.objects.get(username="county_admin")
+    User.objects.create_user(username="nobody", password="x-long-password-1", full_name="无角色")
+    r = dict(demo_county)
+    r["民营第一网格"] = region_services.region_create(
+        parent=r["民营社区"], name="民营第一网格", kind=RegionKind.GRID, code="420625101002001"
+    )
+    county_committee = party_services.party_org_create(
+        actor=admin, kind=PartyOrgKind.COUNTY_COMMITTEE, name="中共谷城县委员会", region=r["谷城县"]
+    )
+    gathering = party_services.shennong_gathering_create(
+        actor=admin, session=1, held_on=dt.date(2021, 11, 20), venue="谷城县", theme="第一届神农英雄会"
+    )
+    made: dict[str, Any] = {"regions": r}
+    for side, (township, village, grid, surname) in {
+        "xinhua": ("城关镇", "新华村", "第一网格", "王"),
+        "minying": ("石花镇", "民营社区", "民营第一网格", "孙"),
+    }.items():
+        household = people_services.household_create(
+            actor=admin, grid=r[grid], number=f"{side}-001", address=f"{r[village].name}1号"
+        )
+        head = people_services.resident_create(
+            actor=admin,
+            household=household,
+            name=f"{surname}大山",
+            id_number=id_number_make(dt.date(1960, 1, 5), "M"),
+            relation_to_head=RelationToHead.SELF,
+            phone="13900001111" if side == "xinhua" else "13900002222",
+        )
+        spouse = people_services.resident_create(
+            actor=admin,
+            household=household,
+            name=f"{surname}小花",
+            id_number=id_number_make(dt.date(1962, 2, 6), "F"),
+            relation_to_head=RelationToHead.SPOUSE,
+        )
+        township_committee = party_services.party_org_create(
+            actor=admin,
+            kind=PartyOrgKind.TOWNSHIP_COMMITTEE,
+            name=f"中共{township}委员会",
+            region=r[township],
+            parent=county_committee,
+        )
+        branch = party_services.party_org_create(
+            actor=admin,
+            kind=PartyOrgKind.VILLAGE_BRANCH,
+            name=f"中共{village}支部委员会",
+            region=r[village],
+            parent=township_committee,
+        )
+        member = party_services.party_member_create(
+            actor=admin,
+            resident=head,
+            organisation=branch,
+            steps={MembershipStage.APPLICANT: dt.date(2023, 3, 1)},
+        )
+        group = party_services.sages_group_create(actor=admin, village=r[village])
+        party_services.sages_member_add(
+            actor=admin,
+            group=group,
+            resident=spouse,
+            kind=SagesMemberKind.RESPECTED_VILLAGER,
+            joined_on=dt.date(2024, 1, 1),
+        )
+        party_services.talent_register(
+            actor=admin,
+            resident=spouse,
+            category=TalentCategory.values[0],
+            speciality="茶叶种植",
+            registered_on=dt.date(2024, 2, 1),
+        )
+        model = party_services.role_model_create(actor=admin, resident=head, title="最美村民")
+        party_services.role_model_select(actor=admin, gathering=gathering, role_model=model)
+        ImportJob.objects.create(
+            uploaded_by=admin,
+            region=r[village],
+            file=f"roster_imports/{side}.xlsx",
+            original_name=f"{village}花名册.xlsx",
+            mode="all_or_nothing",
+            idempotency_key=f"scope-test-{side}",
+        )
+        made[side] = {"household": household, "residents": [head, spouse], "member": member}
+    return made
+
+
+# ---------- walking the schema ----------
+
+
+def _schema() -> dict[str, Any]:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _client(username: str) -> APIClient:
+    client = APIClient()
+    token, _created = Token.objects.get_or_create(user=User.objects.get(username=username))
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def _is_list(operation: dict[str, Any]) -> bool:
+    schema = (
+        operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+    )
+    ref = schema.get("$ref", "")
+    return schema.get("type") == "array" or ref.split("/")[-1].startswith("Paginated")
+
+
+def _params(path: str) -> list[str]:
+    return re.findall(r"{(\w+)}", path)
+
+
+def _fill(path: str, value: int) -> str:
+    return re.sub(r"{\w+}", str(value), path)
+
+
+def _rows(client: APIClient, url: str) -> Iterator[dict[str, Any]]:
+    """Every row of a (paginated or plain) list, following `next` links."""
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, f"GET {url}: {response.status_code} {response.content[:300]!r}"
+        body = response.json()
+        if isinstance(body, list):
+            yield from body
+            return
+        yield from body["results"]
+        url = body.get("next") or ""
+
+
+def _in_scope_q(path_field: str, paths: list[str]) -> Q:
+    if not paths:
+        return Q(pk__in=[])
+    q = Q()
+    for path in paths:
+        q |= Q(**{f"{path_field}__startswith": path})
+    return q
+
+
+def _assert_in_scope(
+    rule: Scoped, rows: list[dict[str, Any]], user: User, paths: list[str], where: str
+) -> None:
+    items = [item for row in rows for item in (rule.items(row) if rule.items else [row])]
+    ids = [item["id"] for item in items]
+    found = dict(rule.model._default_manager.filter(pk__in=ids).values_list("pk", rule.path_field))
+    for object_id in ids:
+        assert object_id in found, (
+            f"{where}: {rule.model.__name__} {object_id} listed but not in the database"
+        )
+        region_path = found[object_id] or ""
+        if rule.regionless_for_county and region_path == "" and access.is_county_admin(user):
+            continue
+        assert any(region_path.startswith(p) for p in paths), (
+            f"{where}: {user.username} got {rule.model.__name__} {object_id} at {region_path!r}, "
+            f"outside its subtree {paths}"
+        )
+
+
+def _outside_id(model: type[Model], path_field: str, paths: list[str]) -> int | None:
+    row = model._default_manager.exclude(_in_scope_q(path_field, paths)).exclude(**{path_field: ""}).first()
+    return row.pk if row is not None else None
+
+
+def _inside_id(model: type[Model], path_field: str, paths: list[str]) -> int | None:
+    row = model._default_manager.filter(_in_scope_q(path_field, paths)).order_by("pk").first()
+    return row.pk if row is not None else None
+
+
+def test_every_get_path_of_the_schema_is_mapped(two_subtrees):
+    schema = _schema()
+    get_paths = sorted(p for p, ops in schema["paths"].items() if "get" in ops)
+    unmapped = [p for p in get_paths if p not in SCOPE_RULES]
+    assert not unmapped, (
+        f"GET endpoints not covered by the scope test: {unmapped}. Add each to SCOPE_RULES in "
+        "tests/test_api_scope.py: the model its objects are and the lookup to their region path "
+        "(or Exempt with the reason it holds no regional data)."
+    )
+    stale = sorted(set(SCOPE_RULES) - set(get_paths))
+    assert not stale, f"SCOPE_RULES names paths the schema no longer has: {stale}"
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_no_role_lists_or_reads_outside_its_subtree(two_subtrees, username):
+    schema = _schema()
+    user = User.objects.get(username=username)
+    paths = access.outermost([path for _role, path in access.assignments(user)])
+    client = _client(username)
+    checked: list[str] = []
+    for path, operations in sorted(schema["paths"].items()):
+        get = operations.get("get")
+        rule = SCOPE_RULES.get(path)
+        if get is None or rule is None or isinstance(rule, Exempt):
+            continue
+        params = _params(path)
+        if not params:
+            rows = list(_rows(client, path))
+            _assert_in_scope(rule, rows, user, paths, f"GET {path}")
+            outside = _outside_id(rule.model, rule.path_field, paths)
+            if username != "county_admin":
+                assert outside is not None, (
+                    f"the fixture has no {rule.model.__name__} outside {username}'s subtree, so {path} "
+                    "cannot show a leak: add one to two_subtrees"
+                )
+            else:
+                assert rows, f"GET {path} is empty for the county admin: add fixture data for it"
+            checked.append(path)
+            continue
+        assert len(params) == 1, f"{path}: teach the scope test about several path parameters"
+        model, path_field = rule.under if rule.under else (rule.model, rule.path_field)
+        missing = client.get(_fill(path, MISSING_ID))
+        assert missing.status_code == 404, f"GET {path} with a missing id: {missing.status_code}"
+        outside = _outside_id(model, path_field, paths)
+        if outside is not None:
+            response = client.get(_fill(path, outside))
+            assert response.status_code == 404, (
+                f"GET {_fill(path, outside)} as {username}: {response.status_code}, expected 404 "
+                f"({model.__name__} {outside} is outside {paths})"
+            )
+            assert response.json() == missing.json(), f"{path}: out of scope must answer like a missing id"
+        elif username != "county_admin":
+            pytest.fail(f"the fixture has no {model.__name__} outside {username}'s subtree for {path}")
+        inside = _inside_id(model, path_field, paths)
+        if inside is not None:
+            response = client.get(_fill(path, inside))
+            if response.status_code == 200:
+                body = response.json()
+                rows = list(_rows(client, _fill(path, inside))) if _is_list(get) else [body]
+                _assert_in_scope(rule, rows, user, paths, f"GET {_fill(path, inside)}")
+            else:
+                # Some endpoints serve only some roles (e.g. admins): they may refuse, never leak.
+                assert response.status_code in (403, 404), (
+                    f"GET {_fill(path, inside)}: {response.status_code}"
+                )
+                assert username != "county_admin", f"the county admin cannot read {_fill(path, inside)}"
+        checked.append(path)
+    assert checked, "no endpoint was checked"
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_writes_to_an_out_of_scope_id_answer_like_a_missing_one(two_subtrees, username):
+    """Every non-GET operation with a path parameter, given an id from outside the caller's subtree, must
+    neither act nor tell that the object exists: the same answer as for an id that does not exist."""
+    schema = _schema()
+    user = User.objects.get(username=username)
+    paths = access.outermost([path for _role, path in access.assignments(user)])
+    client = _client(username)
+    for path, operations in sorted(schema["paths"].items()):
+        params = _params(path)
+        if not params:
+            continue
+        # An action (".../{id}/advance/") acts on the object of the path above it (".../{id}/").
+        rule = SCOPE_RULES.get(path) or SCOPE_RULES.get(re.sub(r"(\{\w+\}/)[\w-]+/$", r"\1", path))
+        assert isinstance(rule, Scoped), f"{path}: add its object's rule to SCOPE_RULES"
+        model, path_field = rule.under if rule.under else (rule.model, rule.path_field)
+        outside = _outside_id(model, path_field, paths)
+        if outside is None:
+            continue
+        for method in ("post", "put", "patch", "delete"):
+            if method not in operations:
+                continue
+            send = getattr(client, method)
+            missing = send(_fill(path, MISSING_ID), {}, format="json")
+            response = send(_fill(path, outside), {}, format="json")
+            where = f"{method.upper()} {_fill(path, outside)} as {username}"
+            assert response.status_code not in range(200, 300), f"{where} succeeded on an out-of-scope object"
+            assert (response.status_code, response.json()) == (missing.status_code, missing.json()), (
+                f"{where} answered {response.status_code} {response.json()}, unlike a missing id "
+                f"({missing.status_code} {missing.json()})"
+            )
