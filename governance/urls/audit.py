@@ -1,5 +1,10 @@
-"""Pages of the audit area of the spine (mounted under /governance/)."""
+"""Pages of the audit log (mounted under /governance/): read-only, GET only."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from governance.views import audit as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/<int:event_id>/", views.audit_detail, name="audit_detail"),
+]
