@@ -126,3 +126,25 @@ def lookup_hash(value: str) -> str:
         return ""
     _fernet, lookup = _keys(_key_material())
     return hmac.new(lookup, value.encode(), hashlib.sha256).hexdigest()
+
+
+def id_number_columns(value: str, lookup: str = "") -> dict[str, str]:
+    """The three stored columns of a normalised ID number: ciphertext, look-up hash, mask.
+
+    `lookup`, when the caller computed it already, is lookup_hash(value). Every writer of residents
+    (services, roster import, demo seed) stores ID numbers through this one function.
+    """
+    return {
+        "id_number_encrypted": encrypt(value),
+        "id_number_hash": lookup or lookup_hash(value),
+        "id_number_masked": mask_id_number(value),
+    }
+
+
+def phone_columns(value: str) -> dict[str, str]:
+    """The three stored columns of a normalised phone (all empty for no phone)."""
+    return {
+        "phone_encrypted": encrypt(value),
+        "phone_hash": lookup_hash(value),
+        "phone_masked": mask_phone(value),
+    }

@@ -371,20 +371,11 @@ def household_head_set(
 
 
 def _phone_fields(phone: str) -> dict[str, str]:
-    value = pii.phone_parse(phone) if phone.strip() else ""
-    return {
-        "phone_encrypted": pii.encrypt(value),
-        "phone_hash": pii.lookup_hash(value),
-        "phone_masked": pii.mask_phone(value),
-    }
+    return pii.phone_columns(pii.phone_parse(phone) if phone.strip() else "")
 
 
 def _id_fields(parsed: pii.IdNumber) -> dict[str, str]:
-    return {
-        "id_number_encrypted": pii.encrypt(parsed.value),
-        "id_number_hash": pii.lookup_hash(parsed.value),
-        "id_number_masked": pii.mask_id_number(parsed.value),
-    }
+    return pii.id_number_columns(parsed.value)
 
 
 def _resident_save(actor: AnyUser, resident: Resident, *, creating: bool) -> None:

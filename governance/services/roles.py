@@ -68,7 +68,9 @@ def _grant_check(*, actor: AnyUser, user: User, role: Role, region: Region) -> N
             field="role",
         )
     if RegionLevel(region.level) not in ROLE_LEVELS[role]:
-        levels = "、".join(str(level.label) for level in RegionLevel if level in ROLE_LEVELS[role])
+        # Translators: separator between the names of region levels in a list.
+        separator = _("、")
+        levels = separator.join(str(level.label) for level in RegionLevel if level in ROLE_LEVELS[role])
         raise DomainError(
             "role_level_mismatch",
             _("“%(role)s”只能在%(levels)s一级授予。") % {"role": role.label, "levels": levels},

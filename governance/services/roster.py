@@ -937,16 +937,9 @@ def _read_rows(job: ImportJob, sheet: Any, grids: _Grids, report: _Report) -> li
 
 
 def _resident_pii(id_number: str, phone: str, id_hash: str = "") -> dict[str, str]:
-    """The stored forms of an ID number and a phone, exactly as governance.pii defines them
-    (`id_hash`, when the caller has it already, is pii.lookup_hash(id_number))."""
-    return {
-        "id_number_encrypted": pii.encrypt(id_number),
-        "id_number_hash": id_hash or pii.lookup_hash(id_number),
-        "id_number_masked": pii.mask_id_number(id_number),
-        "phone_encrypted": pii.encrypt(phone) if phone else "",
-        "phone_hash": pii.lookup_hash(phone) if phone else "",
-        "phone_masked": pii.mask_phone(phone),
-    }
+    """The stored PII columns of one resident (`id_hash`, when the caller has it already, is
+    pii.lookup_hash(id_number))."""
+    return {**pii.id_number_columns(id_number, id_hash), **pii.phone_columns(phone)}
 
 
 @dataclass
