@@ -7,7 +7,7 @@ scope answer 404 so that their existence does not leak.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
@@ -74,13 +74,52 @@ def scope_q(user: AnyUser, path_field: str = "path", roles: frozenset[Role] | No
     return scope
 
 
-def scoped(queryset: QuerySet[M], user: AnyUser, path_field: str = "path") -> QuerySet[M]:
-    return queryset.filter(scope_q(user, path_field))
+def granted_ids(user: AnyUser, model: type[Model], codename: str) -> QuerySet[Model, dict[str, Any]]:
+    """Primary keys of the `model` objects granted to the user (or their groups) with `codename`
+    through django-guardian's direct foreign-key rows: the sparse exceptions to region scope.
+
+    Only object-level rows count: global permissions and superuser status never widen a scope.
+    """
+    from guardian.shortcuts import get_objects_for_user
+
+    if not user.is_authenticated:
+        return model._default_manager.none().values("pk")
+    return get_objects_for_user(
+        user,
+        f"{model._meta.app_label}.{codename}",
+        klass=model,
+        with_superuser=False,
+        accept_global_perms=False,
+    ).values("pk")
 
 
-def get_in_scope(queryset: QuerySet[M], user: AnyUser, path_field: str = "path", **lookup: object) -> M:
-    """The one object matching `lookup` inside the user's scope; NotFound (404) otherwise."""
-    found = scoped(queryset, user, path_field).filter(**lookup).first()
+def scoped(
+    queryset: QuerySet[M],
+    user: AnyUser,
+    path_field: str = "path",
+    grant: tuple[type[Model], str, str] | None = None,
+) -> QuerySet[M]:
+    """The rows of `queryset` in the user's scope.
+
+    `grant` = (model, codename, lookup) also admits rows whose `lookup` (e.g. "pk", "organisation")
+    is among the `model` objects granted to the user with `codename` (see granted_ids).
+    """
+    condition = scope_q(user, path_field)
+    if grant is not None:
+        model, codename, lookup = grant
+        condition |= Q(**{f"{lookup}__in": granted_ids(user, model, codename)})
+    return queryset.filter(condition)
+
+
+def get_in_scope(
+    queryset: QuerySet[M],
+    user: AnyUser,
+    path_field: str = "path",
+    grant: tuple[type[Model], str, str] | None = None,
+    **lookup: object,
+) -> M:
+    """The one object matching `lookup` inside the user's scope (or grants); NotFound (404) otherwise."""
+    found = scoped(queryset, user, path_field, grant).filter(**lookup).first()
     if found is None:
         raise NotFound(_("未找到该记录，或者它不在您的管辖范围内。"))
     return found

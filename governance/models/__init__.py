@@ -1,6 +1,10 @@
 """The spine's models, one module per area; import them from here."""
 
 from governance.models.audit import AuditAction, AuditEvent
+from governance.models.grants import (
+    PartyOrganisationGroupObjectPermission,
+    PartyOrganisationUserObjectPermission,
+)
 from governance.models.honours import (
     RoleModel,
     RoleModelSelection,
@@ -67,6 +71,8 @@ __all__ = [
     "PartyMember",
     "PartyOrgKind",
     "PartyOrganisation",
+    "PartyOrganisationGroupObjectPermission",
+    "PartyOrganisationUserObjectPermission",
     "Region",
     "RegionCode",
     "RegionKind",

@@ -63,6 +63,10 @@ AnyUser = AbstractBaseUser | AnonymousUser
 
 ORG_PATH = "region__path"
 MEMBER_PATH = "organisation__region__path"
+# An organisation granted with django-guardian (e.g. an enterprise branch to its secretary, who holds
+# no region) is visible with its members, in addition to everything in region scope.
+ORG_GRANT = (PartyOrganisation, "view_partyorganisation", "pk")
+MEMBER_GRANT = (PartyOrganisation, "view_partyorganisation", "organisation")
 RESIDENT_PATH = "resident__household__grid__path"
 # Who may write in the Party area (advance members, add sages), within their scope.
 PARTY_MANAGER_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN, Role.VILLAGE_SECRETARY})
@@ -90,7 +94,7 @@ def party_can_manage(*, user: AnyUser, region_path: str) -> bool:
 
 def party_org_list(*, user: AnyUser, kind: str | None = None) -> QuerySet[PartyOrganisation]:
     """Organisations in scope, in tree order, each with `member_count` (its own members, every stage)."""
-    orgs = access.scoped(PartyOrganisation.objects.all(), user, ORG_PATH)
+    orgs = access.scoped(PartyOrganisation.objects.all(), user, ORG_PATH, ORG_GRANT)
     if kind:
         orgs = orgs.filter(kind=kind)
     return (
@@ -108,6 +112,7 @@ def party_org_get(*, user: AnyUser, org_id: int) -> PartyOrganisation:
         ),
         user,
         ORG_PATH,
+        ORG_GRANT,
         pk=org_id,
     )
 
@@ -140,7 +145,7 @@ def party_org_tree(*, user: AnyUser) -> list[OrgNode]:
     """The user's part of the organisation tree: roots are the visible organisations whose parent is not
     visible (for a township admin, the township committee). Counts come from one GROUP BY."""
     orgs = list(
-        access.scoped(PartyOrganisation.objects.all(), user, ORG_PATH)
+        access.scoped(PartyOrganisation.objects.all(), user, ORG_PATH, ORG_GRANT)
         .select_related("region")
         .order_by("path")
     )
@@ -284,7 +289,7 @@ def party_member_list(
     `organisation_id` keeps that organisation's whole subtree; `year_joined` keeps members who joined in
     that year; `sort` is one of MEMBER_SORTS.
     """
-    members = access.scoped(PartyMember.objects.all(), user, MEMBER_PATH)
+    members = access.scoped(PartyMember.objects.all(), user, MEMBER_PATH, MEMBER_GRANT)
     if stage:
         members = members.filter(stage=stage)
     if category:
@@ -325,6 +330,7 @@ def party_member_get(*, user: AnyUser, member_id: int) -> PartyMember:
         ),
         user,
         MEMBER_PATH,
+        MEMBER_GRANT,
         pk=member_id,
     )
 

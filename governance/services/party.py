@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from common.errors import Conflict, DomainError
+from governance import access
 from governance.audit import audit_record
 from governance.models import (
     AuditAction,
@@ -49,7 +50,9 @@ from governance.models import (
     Talent,
     TalentCategory,
     TalentTraining,
+    User,
 )
+from governance.roles import Role
 
 Actor = AbstractBaseUser | AnonymousUser | None
 
@@ -1028,3 +1031,49 @@ def role_model_select(
         request=request,
     )
     return selection
+
+
+# --- object-level grants ------------------------------------------------------------------------------
+
+_GRANTORS = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN})
+
+
+@transaction.atomic
+def party_org_view_grant(
+    *, actor: Actor, user: User, organisation: PartyOrganisation, request: HttpRequest | None = None
+) -> None:
+    """Let `user` see `organisation` and its members whatever their region roles (django-guardian,
+    direct foreign-key row). Only county admins, or township admins over the organisation, may grant.
+    Granting twice is harmless."""
+    from guardian.shortcuts import assign_perm
+
+    if actor is None or not access.covers(actor, organisation.region.path, _GRANTORS):
+        raise DomainError("party_grant_forbidden", _("只有县、乡镇管理员可以授权查看该党组织。"), status=403)
+    assign_perm("governance.view_partyorganisation", user, organisation)
+    audit_record(
+        actor=actor,
+        action=AuditAction.GRANT,
+        obj=organisation,
+        region_path=organisation.region.path,
+        detail=_("授权 %(user)s 查看党组织") % {"user": user},
+        request=request,
+    )
+
+
+@transaction.atomic
+def party_org_view_revoke(
+    *, actor: Actor, user: User, organisation: PartyOrganisation, request: HttpRequest | None = None
+) -> None:
+    from guardian.shortcuts import remove_perm
+
+    if actor is None or not access.covers(actor, organisation.region.path, _GRANTORS):
+        raise DomainError("party_grant_forbidden", _("只有县、乡镇管理员可以授权查看该党组织。"), status=403)
+    remove_perm("governance.view_partyorganisation", user, organisation)
+    audit_record(
+        actor=actor,
+        action=AuditAction.REVOKE,
+        obj=organisation,
+        region_path=organisation.region.path,
+        detail=_("撤销 %(user)s 查看党组织的授权") % {"user": user},
+        request=request,
+    )
