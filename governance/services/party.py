@@ -1038,6 +1038,11 @@ def role_model_select(
 _GRANTORS = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN})
 
 
+def _require_grantor(actor: Actor, organisation: PartyOrganisation) -> None:
+    if actor is None or not access.covers(actor, organisation.region.path, _GRANTORS):
+        raise DomainError("party_grant_forbidden", _("只有县、乡镇管理员可以授权查看该党组织。"), status=403)
+
+
 @transaction.atomic
 def party_org_view_grant(
     *, actor: Actor, user: User, organisation: PartyOrganisation, request: HttpRequest | None = None
@@ -1047,8 +1052,7 @@ def party_org_view_grant(
     Granting twice is harmless."""
     from guardian.shortcuts import assign_perm
 
-    if actor is None or not access.covers(actor, organisation.region.path, _GRANTORS):
-        raise DomainError("party_grant_forbidden", _("只有县、乡镇管理员可以授权查看该党组织。"), status=403)
+    _require_grantor(actor, organisation)
     assign_perm("governance.view_partyorganisation", user, organisation)
     audit_record(
         actor=actor,
@@ -1066,8 +1070,7 @@ def party_org_view_revoke(
 ) -> None:
     from guardian.shortcuts import remove_perm
 
-    if actor is None or not access.covers(actor, organisation.region.path, _GRANTORS):
-        raise DomainError("party_grant_forbidden", _("只有县、乡镇管理员可以授权查看该党组织。"), status=403)
+    _require_grantor(actor, organisation)
     remove_perm("governance.view_partyorganisation", user, organisation)
     audit_record(
         actor=actor,

@@ -366,6 +366,25 @@ def household_head_set(
     return household
 
 
+def _head_claim_if_vacant(
+    actor: AnyUser, household: Household, resident: Resident, request: HttpRequest | None
+) -> None:
+    """A member registered (or moved in) as 户主 becomes the head of a household that has none."""
+    if household.head_id is not None:
+        return
+    household.head = resident
+    household.save(update_fields=["head", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=household,
+        region_path=household.grid.path,
+        changes={"head": [None, resident.pk]},
+        detail=_("设置户主：%(name)s") % {"name": resident.name},
+        request=request,
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Residents
 
@@ -469,18 +488,8 @@ def resident_create(
         changes=diff_fields({}, _resident_snapshot(resident, tag_list)),
         request=request,
     )
-    if relation == RelationToHead.SELF and household.head_id is None:
-        household.head = resident
-        household.save(update_fields=["head", "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=household,
-            region_path=household.grid.path,
-            changes={"head": [None, resident.pk]},
-            detail=_("设置户主：%(name)s") % {"name": resident.name},
-            request=request,
-        )
+    if relation == RelationToHead.SELF:
+        _head_claim_if_vacant(actor, household, resident, request)
     return resident
 
 
@@ -629,18 +638,8 @@ def resident_move(
             detail=_("户主%(name)s已迁出") % {"name": resident.name},
             request=request,
         )
-    if relation == RelationToHead.SELF and target.head_id is None:
-        target.head = resident
-        target.save(update_fields=["head", "updated_at"])
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            obj=target,
-            region_path=target.grid.path,
-            changes={"head": [None, resident.pk]},
-            detail=_("设置户主：%(name)s") % {"name": resident.name},
-            request=request,
-        )
+    if relation == RelationToHead.SELF:
+        _head_claim_if_vacant(actor, target, resident, request)
     return resident
 
 
