@@ -1,5 +1,4 @@
-"""Grids are regions of level "grid" (governance.Region); this app keeps who leads them and, later,
-the residents' feedback cases (issue 4)."""
+"""Grids are regions of level "grid" (governance.Region); their leaders are elected residents with terms."""
 
 from __future__ import annotations
 
