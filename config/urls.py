@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", common_api.TokenObtainApi.as_view(), name="api-token"),
     path("me/", common_api.MeApi.as_view(), name="api-me"),
     path("governance/", include(("governance.api", "governance"), namespace="governance")),
+    path("grids/", include(("grids.api", "grids"), namespace="grids")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("i18n/catalog.js", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("m/<slug:module>/", common_views.module_home, name="module-home"),
     path("governance/", include("governance.urls")),
+    path("grids/", include("grids.urls")),
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

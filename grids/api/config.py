@@ -1,0 +1,5 @@
+"""REST API of the config area of grids (mounted under /api/v1/grids/)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

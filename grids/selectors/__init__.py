@@ -1,0 +1,1 @@
+"""grids selectors, one module per area (see design.md §2)."""

@@ -1,0 +1,1 @@
+"""grids services, one module per area (see design.md §2)."""

@@ -1,0 +1,5 @@
+"""Pages of the queue area of grids (mounted under /grids/)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -1,0 +1,1 @@
+"""grids views, one module per area (see design.md §2)."""
