@@ -72,4 +72,14 @@ SCENARIOS: list[Scenario] = [
         headers={"Authorization": "Token {token}"},
         description="DRF, token authentication, the user's role assignments with their regions",
     ),
+    Scenario(
+        "grids-assessment",
+        "/api/v1/grids/assessment/",
+        floor="select",
+        headers={"Authorization": "Token {token}"},
+        description=(
+            "the county's assessment for this year so far (county_admin): one GROUP BY grid with conditional "
+            "aggregates over every case filed this year, rolled up to townships, and the village heat map"
+        ),
+    ),
 ]

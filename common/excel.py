@@ -1,7 +1,10 @@
 """Excel (.xlsx) output with openpyxl: every list export goes through here.
 
-Rows are streamed into a write-only workbook, so an export of 100,000 rows stays flat in memory.
-Callers write the audit entry for exports of personal data (governance.audit.audit_record).
+Rows are streamed into a write-only workbook, so an export of any size stays flat in memory (openpyxl
+spools the sheet to a temporary file). List exports are made by a Celery task into a stored file
+(governance.services.exports) and served with `xlsx_file_response`; small generated files (templates,
+reports) go out directly with `xlsx_response`. Callers write the audit entry for exports of personal
+data (governance.audit.audit_record).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from django.http import FileResponse
@@ -77,6 +80,14 @@ def xlsx_response(
 ) -> FileResponse:
     """An attachment download; `filename` may be Chinese (RFC 5987 encoding)."""
     output = workbook_write(sheet_title=sheet_title, headers=headers, rows=rows, widths=widths)
-    response = FileResponse(output, content_type=XLSX_CONTENT_TYPE, as_attachment=True, filename=filename)
+    return xlsx_file_response(output, filename=filename)
+
+
+def xlsx_file_response(file: IO[bytes], *, filename: str) -> FileResponse:
+    """An already written .xlsx (open for reading) as an attachment named `filename` (may be Chinese:
+    RFC 5987 encoding); the response closes the file once sent."""
+    response = FileResponse(file, content_type=XLSX_CONTENT_TYPE, as_attachment=True, filename=filename)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    # Personal data: no shared cache may keep a copy.
+    response["Cache-Control"] = "private, no-store"
     return response

@@ -39,6 +39,7 @@ MODULES: tuple[Module, ...] = (
         _("网格民情"),
         _("百户网格长在手机上收集群众诉求，分级受理、派单、办结、回访，直至群众满意；乡贤说事评理团调解。"),
         "grid",
+        url_name="grids:home",
     ),
     Module(
         "points",

@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from common.modules import MODULES_BY_SLUG
+from governance.models import RoleAssignment
+from governance.roles import Role
 from governance.selectors import role_assignment_list_for_user
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,28 @@ def home(request: HttpRequest) -> HttpResponse:
         "common/home.html",
         {"assignments": role_assignment_list_for_user(user=request.user)},
     )
+
+
+# Where each role starts its day after logging in, the broadest role first: a grid leader on the phone
+# home with their open cases, a village secretary on the triage queue, a mediator on the cases handed
+# to them; county and township staff on the module overview (the dashboard, once it exists).
+LANDING_BY_ROLE: tuple[tuple[str, str], ...] = (
+    (Role.COUNTY_ADMIN, "home"),
+    (Role.TOWNSHIP_ADMIN, "home"),
+    (Role.VILLAGE_SECRETARY, "grids:queue"),
+    (Role.GRID_LEADER, "grids:home"),
+    (Role.MEDIATOR, "grids:mediation_list"),
+)
+
+
+@login_required
+def landing(request: HttpRequest) -> HttpResponseRedirect:
+    """The page after logging in (LOGIN_REDIRECT_URL) when no `next` was asked for."""
+    held = set(RoleAssignment.objects.filter(user__pk=request.user.pk or 0).values_list("role", flat=True))
+    for role, url_name in LANDING_BY_ROLE:
+        if role in held:
+            return HttpResponseRedirect(reverse(url_name))
+    return HttpResponseRedirect(reverse("home"))
 
 
 @login_required

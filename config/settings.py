@@ -160,6 +160,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# SMS to residents about their cases (docs/grids.md): a dotted path to a class with
+# send(*, phone, text) -> bool. Empty: grids.services.notifications.LoggingGateway (logs, marks sent).
+GRIDS_SMS_GATEWAY = os.environ.get("GRIDS_SMS_GATEWAY", "").strip()
+
 # --- Users, roles and permissions -------------------------------------------------------------------------
 AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
@@ -173,7 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "login"
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous visitors see nothing scoped
@@ -253,6 +257,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models call their choice field "kind": name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "RegionKindEnum": "governance.models.regions.RegionKind",
+        "WorkKindEnum": "grids.models.worklog.WorkKind",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------

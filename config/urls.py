@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", common_views.home, name="home"),
+    path("start/", common_views.landing, name="landing"),
     path(
         "login/",
         auth_views.LoginView.as_view(

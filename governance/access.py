@@ -24,6 +24,8 @@ M = TypeVar("M", bound=Model)
 PERSONAL_DATA_ROLES = frozenset(
     {Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN, Role.VILLAGE_SECRETARY, Role.GRID_LEADER}
 )
+# Who may change the region tree (add regions, change statistical codes, move grids), in their subtree.
+REGION_EDITOR_ROLES = frozenset({Role.COUNTY_ADMIN, Role.TOWNSHIP_ADMIN})
 # Who may grant roles, and the roles each may grant (never more than it holds).
 GRANTABLE = {
     Role.COUNTY_ADMIN: frozenset(Role),
@@ -98,13 +100,16 @@ def scoped(
     user: AnyUser,
     path_field: str = "path",
     grant: tuple[type[Model], str, str] | None = None,
+    scope: Q | None = None,
 ) -> QuerySet[M]:
     """The rows of `queryset` in the user's scope.
 
     `grant` = (model, codename, lookup) also admits rows whose `lookup` (e.g. "pk", "organisation")
     is among the `model` objects granted to the user with `codename` (see granted_ids).
+    `scope`, when given, is the region condition to use instead of scope_q(user, path_field): a
+    selector that widens it (a joint Party committee is also where its villages are) builds it there.
     """
-    condition = scope_q(user, path_field)
+    condition = scope if scope is not None else scope_q(user, path_field)
     if grant is not None:
         model, codename, lookup = grant
         condition |= Q(**{f"{lookup}__in": granted_ids(user, model, codename)})
@@ -116,10 +121,13 @@ def get_in_scope(
     user: AnyUser,
     path_field: str = "path",
     grant: tuple[type[Model], str, str] | None = None,
+    scope: Q | None = None,
     **lookup: object,
 ) -> M:
-    """The one object matching `lookup` inside the user's scope (or grants); NotFound (404) otherwise."""
-    found = scoped(queryset, user, path_field, grant).filter(**lookup).first()
+    """The one object matching `lookup` inside the user's scope (or grants); NotFound (404) otherwise.
+
+    `scope` replaces the region condition as in scoped()."""
+    found = scoped(queryset, user, path_field, grant, scope).filter(**lookup).first()
     if found is None:
         raise NotFound(_("未找到该记录，或者它不在您的管辖范围内。"))
     return found
@@ -128,6 +136,12 @@ def get_in_scope(
 def covers(user: AnyUser, region_path: str, roles: frozenset[Role] | None = None) -> bool:
     """Whether the user holds (one of) `roles` at `region_path` or an ancestor of it."""
     return any(region_path.startswith(path) for _role, path in assignments(user, roles))
+
+
+def can_edit_regions(user: AnyUser, region_path: str) -> bool:
+    """Whether `user` may change the region tree at `region_path`: add regions under it, change its
+    statistical code, move it (a grid). The services' gate, and what the pages offer."""
+    return covers(user, region_path, REGION_EDITOR_ROLES)
 
 
 def can_view_personal_data(user: AnyUser, region_path: str) -> bool:

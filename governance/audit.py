@@ -1,15 +1,32 @@
 """Writing the audit log. Services call audit_record inside their transaction, so the entry and the
-change it describes commit together or not at all."""
+change it describes commit together or not at all.
+
+The log also makes retried writes happen exactly once (design.md §4.5). A create (or any write a client
+may send twice: a double tap, a retried POST after a dropped connection) carries an idempotency key, and
+its audit entry records it as `changes["idempotency_key"] = [None, key]` (changes_with_key). Before
+writing, the service asks audit_replayed for the entry the same actor already wrote with that key for
+that action and object type, and returns that entry's object instead of writing again. The key then
+needs no column or table of its own: it commits, or rolls back, with the write it describes.
+
+A concurrent twin must wait for the first request rather than miss its uncommitted entry. A service
+gets that either from a row lock it takes before the look-up in every request (the parent region, the
+region being changed: pass lock_namespace=None), or by passing a lock_namespace, which takes a
+transaction-scoped PostgreSQL advisory lock on (namespace, actor, key) before the look-up.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
+from common.errors import DomainError
 from governance.models import AuditAction, AuditEvent
+
+IDEMPOTENCY_KEY_MAX = 64
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -71,3 +88,63 @@ def audit_record(
         detail=detail[:300],
         ip_address=client_ip(request),
     )
+
+
+# --- exactly once ---------------------------------------------------------------------------------
+
+
+def idempotency_key_clean(key: str | None, *, required: bool) -> str:
+    """The key stripped of surrounding spaces ("" when none was sent and none is `required`).
+
+    Raises DomainError idempotency_key_missing when `required` and empty, idempotency_key_too_long past
+    64 characters."""
+    key = (key or "").strip()
+    if not key and required:
+        raise DomainError("idempotency_key_missing", _("缺少防重复提交标识，请刷新页面后重新提交。"))
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise DomainError("idempotency_key_too_long", _("防重复提交标识过长。"))
+    return key
+
+
+def audit_replayed(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    key: str,
+    action: AuditAction,
+    object_type: str,
+    lock_namespace: str | None,
+) -> AuditEvent | None:
+    """The first audit entry `actor` wrote for `action` on `object_type` (a model's label_lower) with
+    idempotency `key`; None for a first request, when no key was sent, or for an anonymous actor.
+
+    Call it inside the service's transaction, before any write. With a `lock_namespace` on PostgreSQL,
+    it first takes a transaction-scoped advisory lock on (namespace, actor, key), so a concurrent twin
+    waits until the first request commits (or rolls back) and then finds (or does not find) its entry.
+    Without one, the caller must already hold a row lock that every request with this key takes first.
+    """
+    if not key or actor is None or not actor.is_authenticated:
+        return None
+    if lock_namespace is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"{lock_namespace}:{actor.pk}:{key}"],
+            )
+    return (
+        AuditEvent.objects.filter(
+            actor_id=actor.pk,
+            action=action,
+            object_type=object_type,
+            changes__idempotency_key=[None, key],
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def changes_with_key(changes: dict[str, Any], key: str) -> dict[str, Any]:
+    """`changes` with the idempotency key recorded as `[None, key]` when one was sent (in place, and
+    returned for use inline)."""
+    if key:
+        changes["idempotency_key"] = [None, key]
+    return changes

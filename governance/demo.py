@@ -237,6 +237,11 @@ def seed_demo_county(
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
     _CountyBuilder(SCALES[scale], county=county, users=users, say=say, use_copy=use_copy).build()
+    # The grids module's year of cases sits on the county just built (imported here: grids.demo builds on
+    # this module's writer).
+    from grids.demo import seed_demo_cases
+
+    seed_demo_cases(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
     return regions
 
 

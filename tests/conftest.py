@@ -33,6 +33,13 @@ def _plain_static_storage():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _media_outside_the_checkout(tmp_path_factory):
+    """Uploaded files (case photos, exports) go to a throw-away folder, never into the checkout's media/."""
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():
     """PBKDF2's deliberate slowness is for production; the suite hashes thousands of demo passwords."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):

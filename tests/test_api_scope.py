@@ -51,6 +51,10 @@ from governance.models.imports import ImportJob
 from governance.services import party as party_services
 from governance.services import people as people_services
 from governance.services import regions as region_services
+from grids.models import Case, CaseCategory, Duty, FeedbackProject, GridLeader, WorkLogEntry
+from grids.services.cases import case_file
+from grids.services.projects import project_create_from_case
+from grids.services.worklog import work_log_record
 from tests.governance.regions_fixture import id_number_make
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +115,37 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
     "/api/v1/governance/roster-imports/{id}/": Scoped(ImportJob, "region__path"),
     "/api/v1/governance/audit-events/": Scoped(AuditEvent, "region_path", regionless_for_county=True),
     "/api/v1/governance/audit-events/{id}/": Scoped(AuditEvent, "region_path", regionless_for_county=True),
+    # Cases belong to their grid; POST .../transitions/ and .../notes/ act on the case of the path above.
+    "/api/v1/grids/cases/": Scoped(Case, "grid__path"),
+    "/api/v1/grids/cases/{id}/": Scoped(Case, "grid__path"),
+    "/api/v1/grids/work-log/": Scoped(WorkLogEntry, "grid__path"),
+    "/api/v1/grids/work-log/{id}/": Scoped(WorkLogEntry, "grid__path"),
+    "/api/v1/grids/regions/{id}/grid-leaders/": Scoped(GridLeader, "grid__path", under=(Region, "path")),
+    # Rows are regions (townships, villages or grids) of the caller's scope, keyed by the region id.
+    "/api/v1/grids/assessment/": Scoped(Region, "path"),
+    # A case's mediation is the case's (POST .../{id}/mediation-*/ act on the case). The caller's own list
+    # holds only the cases handed to them (guardian grants), whatever their region
+    # (tests/grids/test_mediation.py).
+    "/api/v1/grids/cases/{id}/mediation/": Scoped(
+        Case, "grid__path", items=lambda body: [{"id": body["case_id"]}]
+    ),
+    "/api/v1/grids/mediation/my-cases/": Exempt("only the cases handed to the caller for mediation"),
+    # Projects belong to their village; POSTs under .../{id}/ act on the project.
+    "/api/v1/grids/projects/": Scoped(FeedbackProject, "village__path"),
+    "/api/v1/grids/projects/{id}/": Scoped(FeedbackProject, "village__path"),
+    # The county's case-handling configuration: county-wide rows, no path ids (objects are named in the
+    # body); tests/grids/test_config_services.py checks who reads and writes each.
+    "/api/v1/grids/config/categories/": Exempt("county-wide category tree, read by anyone holding a role"),
+    "/api/v1/grids/config/time-limits/": Exempt("county-wide time limits, read by anyone holding a role"),
+    "/api/v1/grids/config/calendar/": Exempt("county-wide holiday calendar, read by anyone holding a role"),
+    "/api/v1/grids/config/templates/": Exempt("county-wide reply templates, read by anyone holding a role"),
+    "/api/v1/grids/config/units/": Exempt("handling units with members: county admins only, 404 for others"),
+    "/api/v1/grids/config/routing/": Exempt("the county's routing table: county admins only, 404 for others"),
+    # Owned, not regional: a user lists and reads only their own exports, and anyone else's id answers
+    # 404 whatever their scope (tests/governance/test_exports.py checks it for every role and endpoint).
+    "/api/v1/governance/exports/": Exempt("the caller's own export jobs only"),
+    "/api/v1/governance/exports/{id}/": Exempt("one of the caller's own export jobs; anyone else's is 404"),
+    "/api/v1/governance/exports/{id}/download/": Exempt("the file of one of the caller's own export jobs"),
 }
 
 # The five demo log-ins, and an account that holds no role at all (it must see nothing: deny by default).
@@ -200,6 +235,36 @@ def two_subtrees(demo_county) -> dict[str, Any]:
             file=f"roster_imports/{side}.xlsx",
             original_name=f"{village}花名册.xlsx",
             mode="all_or_nothing",
+            idempotency_key=f"scope-test-{side}",
+        )
+        category, _created = CaseCategory.objects.get_or_create(
+            code="scope-test-road", defaults={"duty": Duty.GOVERNANCE_COORDINATION, "name": "道路损坏"}
+        )
+        case_file(
+            actor=admin,
+            idempotency_key=f"scope-test-{side}",
+            category=category,
+            description=f"{village}村道塌陷，路面积水。",
+            urgency="normal",
+            privacy="public",
+            grid=r[grid],
+            resident=head,
+        )
+        work_log_record(
+            actor=admin,
+            idempotency_key=f"scope-test-{side}",
+            grid=r[grid],
+            kind="visit",
+            occurred_on=dt.date(2026, 3, 8),
+            topic=f"走访{head.name}家",
+            summary="",
+            attendees_count=None,
+            household=household,
+        )
+        project_create_from_case(
+            actor=admin,
+            case=Case.objects.get(reporter=admin, idempotency_key=f"scope-test-{side}"),
+            title=f"{village}前庭后院小花园",
             idempotency_key=f"scope-test-{side}",
         )
         made[side] = {"household": household, "residents": [head, spouse], "member": member}
@@ -371,6 +436,8 @@ def test_writes_to_an_out_of_scope_id_answer_like_a_missing_one(two_subtrees, us
             continue
         # An action (".../{id}/advance/") acts on the object of the path above it (".../{id}/").
         rule = SCOPE_RULES.get(path) or SCOPE_RULES.get(re.sub(r"(\{\w+\}/)[\w-]+/$", r"\1", path))
+        if isinstance(rule, Exempt) and not {"post", "put", "patch", "delete"} & set(operations):
+            continue  # read-only and not regional: nothing to write to
         assert isinstance(rule, Scoped), f"{path}: add its object's rule to SCOPE_RULES"
         model, path_field = rule.under if rule.under else (rule.model, rule.path_field)
         outside = _outside_id(model, path_field, paths)

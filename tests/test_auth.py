@@ -35,8 +35,10 @@ def test_seed_is_idempotent(demo_county):
 @pytest.mark.parametrize("username", list(EXPECTED_ROLES))
 def test_login_page_signs_in_and_shows_name_and_role(demo_county, username):
     client = Client()
-    response = client.post("/login/", {"username": username, "password": "xiangzhi-demo"}, follow=True)
-    assert response.redirect_chain == [("/", 302)]
+    response = client.post("/login/", {"username": username, "password": "xiangzhi-demo"})
+    assert (response.status_code, response["Location"]) == (302, "/start/")
+    # Each role then lands on its own start page (tests/test_landing.py); the shell shows who is in.
+    response = client.get("/")
     _role, region, label = EXPECTED_ROLES[username]
     page = response.content.decode()
     assert f"{label} · {region}" in page

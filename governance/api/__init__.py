@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver
 
-from governance.api import audit, party, people, regions, roles, roster
+from governance.api import audit, exports, party, people, regions, roles, roster
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *regions.urlpatterns,
@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *roster.urlpatterns,
     *roles.urlpatterns,
     *audit.urlpatterns,
+    *exports.urlpatterns,
 ]

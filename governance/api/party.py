@@ -82,6 +82,8 @@ class PartyOrgDetailOutputSerializer(serializers.Serializer):
     organisation = PartyOrgOutputSerializer(source="org")
     villages = RefSerializer(many=True)
     current_leaders = LeaderOutputSerializer(many=True)
+    # Appointed, term not yet begun.
+    upcoming_leaders = LeaderOutputSerializer(many=True)
     past_leaders = LeaderOutputSerializer(many=True)
     total_members = serializers.IntegerField()
     stage_counts = CountOutputSerializer(many=True)

@@ -15,7 +15,8 @@ from django.db.models import QuerySet
 from django.urls import URLPattern, URLResolver, path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +36,33 @@ from governance.selectors import people as people_selectors
 from governance.services import people as people_services
 
 TAGS = ["people"]
+
+# POST households/ and residents/ are exactly once per (caller, key): a replay answers the first result.
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=str(_("防重复提交标识（也可放在请求体 idempotency_key）")),
+)
+
+
+def _idempotency_key_field() -> serializers.CharField:
+    return serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_(
+            "防重复提交标识，仅新增时使用（也可放在 Idempotency-Key 请求头）：同一用户以同一标识重复提交时，"
+            "不再登记，返回第一次登记的结果"
+        ),
+    )
+
+
+def _idempotency_key(request: Request, data: dict[str, Any]) -> str:
+    """The key from the body, else from the Idempotency-Key header ("" when neither was sent)."""
+    return str(data.get("idempotency_key") or request.headers.get("Idempotency-Key", ""))
 
 
 def _choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
@@ -155,6 +183,7 @@ class HouseholdInputSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(required=False, default=True, help_text=_("在册"))
     tags = serializers.ListField(child=_choice(HouseholdTagKind.choices), required=False, default=list)
+    idempotency_key = _idempotency_key_field()
 
 
 class ResidentInputSerializer(serializers.Serializer):
@@ -171,6 +200,7 @@ class ResidentInputSerializer(serializers.Serializer):
     )
     status = _choice(ResidentStatus.choices, required=False, default=ResidentStatus.RESIDENT)
     tags = serializers.ListField(child=_choice(ResidentTagKind.choices), required=False, default=list)
+    idempotency_key = _idempotency_key_field()
 
 
 class HouseholdHeadInputSerializer(serializers.Serializer):
@@ -195,7 +225,10 @@ class HouseholdListApi(generics.ListCreateAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request=HouseholdInputSerializer, responses={201: HouseholdDetailOutputSerializer}, tags=TAGS
+        request=HouseholdInputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: HouseholdDetailOutputSerializer},
+        tags=TAGS,
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = HouseholdInputSerializer(data=request.data)
@@ -208,6 +241,7 @@ class HouseholdListApi(generics.ListCreateAPIView):
             address=data["address"],
             is_active=data["is_active"],
             tags=data["tags"],
+            idempotency_key=_idempotency_key(request, data),
             request=request._request,
         )
         return Response(_household_out(request.user, household.pk), status=status.HTTP_201_CREATED)
@@ -276,7 +310,12 @@ class ResidentListApi(generics.ListCreateAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ResidentInputSerializer, responses={201: ResidentOutputSerializer}, tags=TAGS)
+    @extend_schema(
+        request=ResidentInputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: ResidentOutputSerializer},
+        tags=TAGS,
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         given = ResidentInputSerializer(data=request.data)
         given.is_valid(raise_exception=True)
@@ -293,6 +332,7 @@ class ResidentListApi(generics.ListCreateAPIView):
             phone=data["phone"],
             status=data["status"],
             tags=data["tags"],
+            idempotency_key=_idempotency_key(request, data),
             request=request._request,
         )
         return Response(_resident_out(request.user, resident.pk), status=status.HTTP_201_CREATED)

@@ -13,7 +13,16 @@ from governance.models.honours import (
     TalentCategory,
     TalentTraining,
 )
-from governance.models.imports import FINISHED_STATUSES, ImportJob, ImportMode, ImportStatus
+from governance.models.imports import (
+    EXPORT_FINISHED_STATUSES,
+    FINISHED_STATUSES,
+    ExportJob,
+    ExportKind,
+    ExportStatus,
+    ImportJob,
+    ImportMode,
+    ImportStatus,
+)
 from governance.models.party import (
     LeadershipPosition,
     MemberCategory,
@@ -51,10 +60,14 @@ from governance.models.regions import (
 )
 
 __all__ = [
+    "EXPORT_FINISHED_STATUSES",
     "FINISHED_STATUSES",
     "LEVEL_DEPTH",
     "AuditAction",
     "AuditEvent",
+    "ExportJob",
+    "ExportKind",
+    "ExportStatus",
     "Gender",
     "Household",
     "HouseholdTag",

@@ -9,6 +9,7 @@ reads raise NotFound (404), so that existence does not leak.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -35,7 +37,8 @@ from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from governance import access
+from common.errors import NotFound
+from governance import access, pii
 from governance.models import (
     MemberCategory,
     MembershipStage,
@@ -49,6 +52,7 @@ from governance.models import (
     RegionLevel,
     Resident,
     ResidentStatus,
+    RoleModel,
     RoleModelSelection,
     SagesGroup,
     SagesMember,
@@ -56,6 +60,7 @@ from governance.models import (
     ShennongGathering,
     Talent,
     TalentCategory,
+    TalentTraining,
 )
 from governance.roles import Role
 
@@ -89,12 +94,41 @@ def party_can_manage(*, user: AnyUser, region_path: str) -> bool:
     return access.covers(user, region_path, PARTY_MANAGER_ROLES)
 
 
+def party_manager_paths(*, user: AnyUser) -> list[str]:
+    """The outermost region paths at which `user` may write Party records ([] for lookers)."""
+    return access.outermost([path for _role, path in access.assignments(user, PARTY_MANAGER_ROLES)])
+
+
+def party_can_manage_county(*, user: AnyUser) -> bool:
+    """Whether `user` may write county-wide Party records (the Shennong heroes gatherings)."""
+    county = Region.objects.filter(level=RegionLevel.COUNTY).values_list("path", flat=True).first()
+    return county is not None and party_can_manage(user=user, region_path=county)
+
+
+def _manage_q(user: AnyUser, path_field: str) -> Q:
+    return access.scope_q(user, path_field, PARTY_MANAGER_ROLES)
+
+
 # --- organisations ------------------------------------------------------------------------------
 
 
+def party_org_scope_q(*, user: AnyUser) -> Q:
+    """The organisations in the user's region scope: those sitting there, and a joint Party committee
+    spanning a village there (it sits at its lead village, but the secretary of each of its villages
+    sees it and its leadership; members stay scoped by where their organisation sits). One read of
+    the user's assignments; the villages are a subquery, so no row is repeated."""
+    sits = access.scope_q(user, ORG_PATH)
+    # The M2M rows have a `region` too: the same Q keeps those whose village is in scope.
+    spans = PartyOrganisation.villages.through.objects.filter(sits).values("partyorganisation_id")
+    return sits | Q(pk__in=spans)
+
+
 def party_org_list(*, user: AnyUser, kind: str | None = None) -> QuerySet[PartyOrganisation]:
-    """Organisations in scope, in tree order, each with `member_count` (its own members, every stage)."""
-    orgs = access.scoped(PartyOrganisation.objects.all(), user, ORG_PATH, ORG_GRANT)
+    """Organisations in scope (party_org_scope_q, or granted), in tree order, each with `member_count`
+    (its own members, every stage)."""
+    orgs = access.scoped(
+        PartyOrganisation.objects.all(), user, ORG_PATH, ORG_GRANT, scope=party_org_scope_q(user=user)
+    )
     if kind:
         orgs = orgs.filter(kind=kind)
     return (
@@ -113,8 +147,53 @@ def party_org_get(*, user: AnyUser, org_id: int) -> PartyOrganisation:
         user,
         ORG_PATH,
         ORG_GRANT,
+        scope=party_org_scope_q(user=user),
         pk=org_id,
     )
+
+
+def party_org_manageable(*, user: AnyUser) -> QuerySet[PartyOrganisation]:
+    """Organisations at regions where `user` may write Party records, in tree order: the parents a new
+    organisation may be placed under, the organisations a member may be registered in or moved to."""
+    return (
+        PartyOrganisation.objects.filter(_manage_q(user, ORG_PATH)).select_related("region").order_by("path")
+    )
+
+
+def party_org_can_create(*, user: AnyUser) -> bool:
+    """Whether `user` may found an organisation anywhere: every kind but the county committee sits
+    under a county or township committee, so they need one they manage (or the county, for its root)."""
+    parents = party_org_manageable(user=user).filter(
+        kind__in=[PartyOrgKind.COUNTY_COMMITTEE, PartyOrgKind.TOWNSHIP_COMMITTEE]
+    )
+    return parents.exists() or party_can_manage_county(user=user)
+
+
+def party_org_region_choices(*, user: AnyUser) -> QuerySet[Region]:
+    """The county, townships and villages (communities) where `user` may place a new organisation,
+    in tree order (a township's villages follow it)."""
+    return (
+        Region.objects.filter(
+            _manage_q(user, "path"),
+            level__in=[RegionLevel.COUNTY, RegionLevel.TOWNSHIP, RegionLevel.VILLAGE],
+        )
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+def party_leadership_get(
+    *, user: AnyUser, organisation: PartyOrganisation, leadership_id: int
+) -> PartyLeadership:
+    """A leadership term of `organisation` (already scope-checked); NotFound if it is another's."""
+    lead = (
+        PartyLeadership.objects.filter(organisation=organisation, pk=leadership_id)
+        .select_related("member__resident", "organisation__region")
+        .first()
+    )
+    if lead is None:
+        raise NotFound(_("未找到该记录，或者它不在您的管辖范围内。"))
+    return lead
 
 
 @dataclass
@@ -145,7 +224,9 @@ def party_org_tree(*, user: AnyUser) -> list[OrgNode]:
     """The user's part of the organisation tree: roots are the visible organisations whose parent is not
     visible (for a township admin, the township committee). Counts come from one GROUP BY."""
     orgs = list(
-        access.scoped(PartyOrganisation.objects.all(), user, ORG_PATH, ORG_GRANT)
+        access.scoped(
+            PartyOrganisation.objects.all(), user, ORG_PATH, ORG_GRANT, scope=party_org_scope_q(user=user)
+        )
         .select_related("region")
         .order_by("path")
     )
@@ -202,6 +283,7 @@ class CountRow:
 class OrgDetail:
     org: PartyOrganisation
     current_leaders: list[PartyLeadership]
+    upcoming_leaders: list[PartyLeadership]  # appointed, term not yet begun
     past_leaders: list[PartyLeadership]
     stage_counts: list[CountRow]
     category_counts: list[CountRow]
@@ -217,8 +299,9 @@ def _counts(rows: dict[str, int], choices: type[MembershipStage] | type[MemberCa
 
 
 def party_org_detail(*, user: AnyUser, org_id: int) -> OrgDetail:
-    """An organisation with its leadership (current and past terms), its own members counted by stage and
-    by category, its visible sub-organisations and (a joint committee) the villages it spans."""
+    """An organisation with its leadership (current, upcoming and past terms), its own members counted
+    by stage and by category, its visible sub-organisations and (a joint committee) the villages it
+    spans."""
     org = party_org_get(user=user, org_id=org_id)
     today = timezone.localdate()
     leaders = list(
@@ -233,7 +316,8 @@ def party_org_detail(*, user: AnyUser, org_id: int) -> OrgDetail:
         for lead in leaders
         if lead.term_start <= today and (lead.term_end is None or lead.term_end > today)
     ]
-    past = [lead for lead in leaders if lead not in current]
+    upcoming = [lead for lead in leaders if lead.term_start > today]
+    past = [lead for lead in leaders if lead.term_end is not None and lead.term_end <= today]
     by_stage: dict[str, int] = {}
     by_category: dict[str, int] = {}
     for row in (
@@ -253,6 +337,7 @@ def party_org_detail(*, user: AnyUser, org_id: int) -> OrgDetail:
     return OrgDetail(
         org=org,
         current_leaders=current,
+        upcoming_leaders=upcoming,
         past_leaders=past,
         stage_counts=_counts(by_stage, MembershipStage),
         category_counts=_counts(by_category, MemberCategory),
@@ -421,6 +506,110 @@ def party_sponsor_choices(*, user: AnyUser, member: PartyMember) -> QuerySet[Par
         .select_related("resident")
         .order_by("resident__name", "pk")
     )
+
+
+def party_transfer_targets(*, user: AnyUser, member: PartyMember) -> QuerySet[PartyOrganisation]:
+    """Organisations `member` may be moved to by `user`: those where the user may write Party records,
+    except the one the member belongs to now."""
+    return party_org_manageable(user=user).exclude(pk=member.organisation_id)
+
+
+# --- finding people for the forms ---------------------------------------------------------------
+
+PICK_LIMIT = 20
+_ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
+_NAME_AND_LAST4 = re.compile(r"^(?P<name>.*?)\s*(?P<last4>\d{3}[\dX])?$")
+
+
+@dataclass
+class PickQuery:
+    """What someone typed into a picker: an exact name, optionally the ID number's last four
+    characters, or a whole ID number."""
+
+    name: str = ""
+    last4: str = ""
+    id_number: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.name or self.id_number)
+
+
+def pick_query_parse(text: str) -> PickQuery:
+    """ "张伟", "张伟 1234", "张伟1234" or an 18-character ID number (spaces ignored)."""
+    value = re.sub(r"\s+", " ", (text or "").strip().upper())[:60]
+    compact = value.replace(" ", "")
+    if _ID_NUMBER.match(compact):
+        return PickQuery(id_number=compact)
+    match = _NAME_AND_LAST4.match(value)
+    if match is None:  # pragma: no cover - the pattern matches every string
+        return PickQuery(name=value)
+    name, last4 = match.group("name").strip(), match.group("last4") or ""
+    if not name:  # only digits: not a name
+        return PickQuery()
+    return PickQuery(name=name, last4=last4)
+
+
+def _pick_filter(query: PickQuery, prefix: str = "") -> Q:
+    if query.id_number:
+        return Q(**{f"{prefix}id_number_hash": pii.lookup_hash(query.id_number)})
+    condition = Q(**{f"{prefix}name": query.name})  # exact: the name index answers it at county scale
+    if query.last4:
+        condition &= Q(**{f"{prefix}id_number_masked__endswith": query.last4})
+    return condition
+
+
+def party_resident_choices(*, user: AnyUser) -> QuerySet[Resident]:
+    """Residents `user` may enter in Party records (members, talents, role models): those living (not
+    deceased, not moved out) in a region where the user may write Party records."""
+    return Resident.objects.filter(_manage_q(user, "household__grid__path")).exclude(
+        status__in=[ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT]
+    )
+
+
+def party_resident_search(*, user: AnyUser, text: str, selected_id: int | None = None) -> list[Resident]:
+    """Residents among party_resident_choices matching `text` (see pick_query_parse), at most
+    PICK_LIMIT, preceded by the one already chosen (`selected_id`) if it is a choice and not a match;
+    each with their grid, village and township joined and `party_stage` (their membership stage, or
+    None) annotated."""
+    query = pick_query_parse(text)
+    condition = Q(pk__in=[]) if query.is_empty else _pick_filter(query)
+    rows = (
+        party_resident_choices(user=user)
+        .select_related("household__grid__parent__parent")
+        .annotate(party_stage=F("party_member__stage"))
+    )
+    found: list[Resident] = (
+        []
+        if query.is_empty
+        else list(rows.filter(condition).order_by("household__grid__path", "pk")[:PICK_LIMIT])
+    )
+    if selected_id is not None and all(r.pk != selected_id for r in found):
+        found = [*rows.filter(pk=selected_id), *found]
+    return found
+
+
+def party_leader_choices(*, user: AnyUser) -> QuerySet[PartyMember]:
+    """Full members `user` may appoint to a leadership position: those of organisations where the
+    user may write Party records."""
+    return PartyMember.objects.filter(_manage_q(user, MEMBER_PATH), stage=MembershipStage.FULL)
+
+
+def party_leader_search(*, user: AnyUser, text: str, selected_id: int | None = None) -> list[PartyMember]:
+    """Full members among party_leader_choices whose resident matches `text`, at most PICK_LIMIT,
+    preceded by the one already chosen (`selected_id`) if it is a choice and not a match."""
+    query = pick_query_parse(text)
+    rows = party_leader_choices(user=user).select_related("resident", "organisation")
+    found = (
+        []
+        if query.is_empty
+        else list(
+            rows.filter(_pick_filter(query, "resident__")).order_by("organisation__path", "pk")[:PICK_LIMIT]
+        )
+    )
+    if selected_id is not None and all(m.pk != selected_id for m in found):
+        found = [*rows.filter(pk=selected_id), *found]
+    return found
 
 
 # --- the county view of young farmer members ----------------------------------------------------
@@ -608,3 +797,88 @@ def shennong_gathering_list(*, user: AnyUser) -> list[GatheringView]:
         GatheringView(gathering=g, total_selected=g.total_selected, selections=g.visible_selections)
         for g in gatherings
     ]
+
+
+def shennong_gathering_get(*, user: AnyUser, gathering_id: int) -> GatheringView:
+    """One gathering (a county-wide event: visible to anyone with a role, NotFound otherwise) with its
+    county-wide selection count and the selections whose role model lives in the user's scope."""
+    gathering = (
+        ShennongGathering.objects.annotate(total_selected=Count("selections")).filter(pk=gathering_id).first()
+        if access.assignments(user)
+        else None
+    )
+    if gathering is None:
+        raise NotFound(_("未找到该记录，或者它不在您的管辖范围内。"))
+    selections = list(
+        access.scoped(
+            RoleModelSelection.objects.filter(gathering=gathering), user, f"role_model__{RESIDENT_PATH}"
+        )
+        .select_related("role_model__resident__household__grid__parent__parent")
+        .order_by("pk")
+    )
+    return GatheringView(gathering=gathering, total_selected=gathering.total_selected, selections=selections)
+
+
+def shennong_next_session() -> int:
+    """The session number the next gathering would have (one after the latest recorded)."""
+    latest = ShennongGathering.objects.aggregate(latest=Max("session"))["latest"]
+    return (latest or 0) + 1
+
+
+def role_model_list(*, user: AnyUser) -> QuerySet[RoleModel]:
+    """Role models whose resident lives in the user's scope, newest first, each with the gatherings
+    they were selected at prefetched (`selected_at`, by session)."""
+    return (
+        access.scoped(RoleModel.objects.all(), user, RESIDENT_PATH)
+        .select_related("resident__household__grid__parent__parent")
+        .prefetch_related(
+            Prefetch(
+                "selections",
+                queryset=RoleModelSelection.objects.select_related("gathering").order_by(
+                    "gathering__session"
+                ),
+                to_attr="selected_at",
+            )
+        )
+        .order_by("-pk")
+    )
+
+
+def role_model_choices(*, user: AnyUser, gathering: ShennongGathering | None = None) -> QuerySet[RoleModel]:
+    """Role models in the user's scope (and not yet selected at `gathering`, if given), by village
+    then name."""
+    models = access.scoped(RoleModel.objects.all(), user, RESIDENT_PATH)
+    if gathering is not None:
+        models = models.exclude(selections__gathering=gathering)
+    return models.select_related("resident__household__grid__parent").order_by(
+        "resident__household__grid__path", "resident__name", "pk"
+    )
+
+
+@dataclass
+class TalentDetail:
+    talent: Talent
+    trainings: list[TalentTraining]
+    other_categories: list[Talent]  # the same resident's entries under other categories
+    can_manage: bool
+
+
+def talent_detail(*, user: AnyUser, talent_id: int) -> TalentDetail:
+    """A talent in the user's scope (NotFound otherwise) with every training record, newest first,
+    and the resident's entries under other categories."""
+    talent = access.get_in_scope(
+        Talent.objects.select_related("resident__household__grid__parent__parent").annotate(
+            training_count=Count("trainings"), training_hours=Coalesce(Sum("trainings__hours"), 0)
+        ),
+        user,
+        RESIDENT_PATH,
+        pk=talent_id,
+    )
+    return TalentDetail(
+        talent=talent,
+        trainings=list(talent.trainings.order_by("-held_on", "-pk")),
+        other_categories=list(
+            Talent.objects.filter(resident_id=talent.resident_id).exclude(pk=talent.pk).order_by("pk")
+        ),
+        can_manage=party_can_manage(user=user, region_path=talent.resident.household.grid.path),
+    )

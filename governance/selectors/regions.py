@@ -28,9 +28,12 @@ from governance.models import (
     PartyMember,
     Region,
     RegionCode,
+    RegionLevel,
+    RegionMove,
     Resident,
     ResidentStatus,
 )
+from governance.roles import Role
 from grids.models import GridLeader
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -287,3 +290,71 @@ def region_names_by_id(*, regions: Iterable[Region], scope: Q) -> dict[int, str]
     if not ids:
         return {}
     return dict(Region.objects.filter(scope, pk__in=ids).values_list("pk", "name"))
+
+
+# --- managing the tree --------------------------------------------------------------------------------
+
+
+def region_code_history(*, region: Region) -> list[RegionCode]:
+    """The statistical codes `region` has held, newest first (the open period, valid_to None, on top).
+    The region was already scope-checked."""
+    return list(RegionCode.objects.filter(region=region).order_by("-valid_from", "-pk"))
+
+
+def region_move_history(*, region: Region) -> list[RegionMove]:
+    """Where `region` was moved from and to, newest first, with the villages and who moved it."""
+    return list(
+        RegionMove.objects.filter(region=region)
+        .select_related("from_parent", "to_parent", "moved_by")
+        .order_by("-moved_at", "-pk")
+    )
+
+
+def region_move_targets(*, user: AnyUser) -> list[Region]:
+    """The villages a grid could be moved to by `user`: those where the user may edit the tree, by
+    township then code (the township is joined for grouping). The grid's own village stays among them,
+    so that a replayed move still names a valid choice; the service refuses a move to it."""
+    return list(
+        Region.objects.filter(access.scope_q(user, "path", access.REGION_EDITOR_ROLES))
+        .filter(level=RegionLevel.VILLAGE)
+        .select_related("parent")
+        .order_by("parent__code", "parent__name", "parent_id", "code", "name")
+    )
+
+
+def _reach_q(user: AnyUser, roles: frozenset[Role] | None) -> Q | None:
+    """Regions in the user's scope (for `roles`) and the ancestors of its top regions: the nodes a
+    picker walks through to reach what the user may choose. None without any assignment."""
+    roots = access.outermost([path for _role, path in access.assignments(user, roles)])
+    if not roots:
+        return None
+    ancestors = {int(part) for root in roots for part in root.split("/")[:-2]}
+    reach = Q(pk__in=ancestors)
+    for root in roots:
+        reach |= Q(path__startswith=root)
+    return reach
+
+
+def region_picker_choices(
+    *, user: AnyUser, parent_id: int | None, roles: frozenset[Role] | None = None
+) -> list[Region]:
+    """The choices one step of a township → village → grid picker offers: the townships (no parent) or
+    the children of `parent_id` that lie in the user's scope for `roles` or on the way to it, by code.
+
+    A village secretary's picker thus offers their own township and village, and then their grids; a
+    parent outside that reach answers NotFound (404). At most three queries: the assignments, the
+    parent, its children.
+    """
+    reach = _reach_q(user, roles)
+    if reach is None:
+        if parent_id is not None:
+            raise NotFound(_("未找到该区域，或者它不在您的管辖范围内。"))
+        return []
+    if parent_id is None:
+        choices = Region.objects.filter(reach, level=RegionLevel.TOWNSHIP)
+    else:
+        parent = Region.objects.filter(reach, pk=parent_id).first()
+        if parent is None:
+            raise NotFound(_("未找到该区域，或者它不在您的管辖范围内。"))
+        choices = Region.objects.filter(reach, parent=parent)
+    return list(choices.order_by("code", "name", "pk"))

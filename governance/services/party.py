@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from common.errors import Conflict, DomainError
 from governance import access
-from governance.audit import audit_record
+from governance.audit import audit_record, audit_replayed, changes_with_key, idempotency_key_clean
 from governance.models import (
     AuditAction,
     LeadershipPosition,
@@ -64,7 +64,7 @@ MIN_APPLICANT_AGE = 18
 PROBATION_YEARS = 1
 
 # Which parent kinds each kind may sit under, and the region level it sits at.
-_PARENT_KINDS: dict[PartyOrgKind, frozenset[PartyOrgKind]] = {
+ORG_PARENT_KINDS: dict[PartyOrgKind, frozenset[PartyOrgKind]] = {
     PartyOrgKind.COUNTY_COMMITTEE: frozenset(),
     PartyOrgKind.TOWNSHIP_COMMITTEE: frozenset({PartyOrgKind.COUNTY_COMMITTEE}),
     PartyOrgKind.VILLAGE_BRANCH: frozenset({PartyOrgKind.TOWNSHIP_COMMITTEE}),
@@ -75,7 +75,7 @@ _PARENT_KINDS: dict[PartyOrgKind, frozenset[PartyOrgKind]] = {
         {PartyOrgKind.TOWNSHIP_COMMITTEE, PartyOrgKind.COUNTY_COMMITTEE}
     ),
 }
-_REGION_LEVEL: dict[PartyOrgKind, RegionLevel | None] = {
+ORG_REGION_LEVEL: dict[PartyOrgKind, RegionLevel | None] = {
     PartyOrgKind.COUNTY_COMMITTEE: RegionLevel.COUNTY,
     PartyOrgKind.TOWNSHIP_COMMITTEE: RegionLevel.TOWNSHIP,
     PartyOrgKind.VILLAGE_BRANCH: RegionLevel.VILLAGE,
@@ -109,6 +109,12 @@ def _not_future(day: dt.date, field: str) -> None:
         raise DomainError("date_in_future", _("日期不能晚于今天。"), field=field)
 
 
+# --- exactly once (governance.audit: the key travels in the audit entry) ---------------------------
+
+# Party writes have no row every twin request locks first: an advisory lock on (actor, key) serialises them.
+_LOCK_NAMESPACE = "xiangzhi.party"
+
+
 # --- organisations ------------------------------------------------------------------------------
 
 
@@ -122,6 +128,7 @@ def party_org_create(
     parent: PartyOrganisation | None = None,
     villages: Iterable[Region] = (),
     established_on: dt.date | None = None,
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> PartyOrganisation:
     """Create an organisation in the tree and set its materialized path (parent's path + own id).
@@ -131,15 +138,26 @@ def party_org_create(
     branches sit at a village under that village's township committee; a joint committee sits at its
     lead village under the township committee and spans at least two villages of that township (the lead
     village is always one of them); chain and enterprise branches sit under a township or the county
-    committee, anywhere inside its region.
+    committee, anywhere inside its region. A replay with the same `idempotency_key` returns the
+    organisation the first request created.
     """
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=PartyOrganisation._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return PartyOrganisation.objects.get(pk=int(replay.object_id))
     kind = PartyOrgKind(kind)
     name = name.strip()
     if not name:
         raise DomainError("party_org_name_required", _("请填写党组织名称。"), field="name")
     villages = list({v.pk: v for v in villages}.values())  # unique, in the order given
 
-    level = _REGION_LEVEL[kind]
+    level = ORG_REGION_LEVEL[kind]
     if level is not None and region.level != level:
         raise DomainError(
             "party_org_wrong_region_level",
@@ -163,7 +181,7 @@ def party_org_create(
     else:
         if parent is None:
             raise DomainError("party_org_parent_required", _("请选择上级党组织。"), field="parent")
-        allowed = _PARENT_KINDS[kind]
+        allowed = ORG_PARENT_KINDS[kind]
         if parent.kind not in allowed:
             raise DomainError(
                 "party_org_wrong_parent",
@@ -250,7 +268,7 @@ def party_org_create(
         action=AuditAction.CREATE,
         obj=org,
         region_path=region.path,
-        changes=changes,
+        changes=changes_with_key(changes, key),
         request=request,
     )
     return org
@@ -265,13 +283,25 @@ def party_leadership_assign(
     position: LeadershipPosition | str,
     term_start: dt.date,
     term_end: dt.date | None = None,
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> PartyLeadership:
     """Appoint a full member to 书记/副书记/委员 of `organisation` for a term (open-ended if no end).
 
     An organisation has at most one 书记 at any time: a term that overlaps another 书记's term is refused.
     The organisation row is locked first, so two concurrent appointments cannot both pass the check.
+    A replay with the same `idempotency_key` returns the first request's appointment.
     """
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=PartyLeadership._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return PartyLeadership.objects.get(pk=int(replay.object_id))
     position = LeadershipPosition(position)
     PartyOrganisation.objects.select_for_update().get(pk=organisation.pk)
     if member.stage != MembershipStage.FULL:
@@ -329,13 +359,16 @@ def party_leadership_assign(
         action=AuditAction.CREATE,
         obj=leadership,
         region_path=organisation.region.path,
-        changes={
-            "organisation": [None, organisation.name],
-            "member": [None, member.resident.name],
-            "position": [None, position.value],
-            "term_start": [None, term_start.isoformat()],
-            "term_end": [None, term_end.isoformat() if term_end else None],
-        },
+        changes=changes_with_key(
+            {
+                "organisation": [None, organisation.name],
+                "member": [None, member.resident.name],
+                "position": [None, position.value],
+                "term_start": [None, term_start.isoformat()],
+                "term_end": [None, term_end.isoformat() if term_end else None],
+            },
+            key,
+        ),
         request=request,
     )
     return leadership
@@ -349,16 +382,25 @@ def party_leadership_end(
     term_end: dt.date,
     request: HttpRequest | None = None,
 ) -> PartyLeadership:
-    """Close an open term on `term_end` (after its start), so that a successor can be appointed."""
+    """End a term on `term_end` (after its start), so that a successor can be appointed: an open term,
+    or one whose planned end is still ahead (a five-year term cut short), which then ends earlier than
+    planned. A term that has already ended by today is refused."""
     locked = (
         PartyLeadership.objects.select_for_update()
         .select_related("organisation__region")
         .get(pk=leadership.pk)
     )
-    if locked.term_end is not None:
-        raise Conflict("leadership_already_ended", _("该任期已于%s结束。") % locked.term_end.isoformat())
+    planned = locked.term_end
+    if planned is not None and planned <= _today():
+        raise Conflict("leadership_already_ended", _("该任期已于%s结束。") % planned.isoformat())
     if term_end <= locked.term_start:
         raise DomainError("leadership_term_order", _("任期结束日期应晚于任期开始日期。"), field="term_end")
+    if planned is not None and term_end >= planned:
+        raise DomainError(
+            "leadership_end_after_planned",
+            _("该任期原定于%s结束，提前结束的日期应早于原定日期。") % planned.isoformat(),
+            field="term_end",
+        )
     PartyLeadership.objects.filter(pk=locked.pk).update(term_end=term_end)
     locked.term_end = term_end
     audit_record(
@@ -366,7 +408,7 @@ def party_leadership_end(
         action=AuditAction.UPDATE,
         obj=locked,
         region_path=locked.organisation.region.path,
-        changes={"term_end": [None, term_end.isoformat()]},
+        changes={"term_end": [planned.isoformat() if planned else None, term_end.isoformat()]},
         request=request,
     )
     return locked
@@ -470,6 +512,7 @@ def party_member_create(
     steps: Mapping[MembershipStage, dt.date] | Mapping[str, dt.date],
     category: MemberCategory | str = MemberCategory.REGULAR,
     sponsors: tuple[PartyMember, PartyMember] | None = None,
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> PartyMember:
     """Register a resident in the pipeline: as an applicant ({"applicant": date}), or with every step
@@ -477,8 +520,19 @@ def party_member_create(
 
     `steps` must be the pipeline's first stages in order without gaps; the dates follow the same rules
     as party_member_advance. Sponsors may be unknown for a member registered past the candidate stage
-    (they may have died or moved away), but if given they must be two distinct full members.
+    (they may have died or moved away), but if given they must be two distinct full members. A replay
+    with the same `idempotency_key` returns the member the first request registered.
     """
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=PartyMember._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return PartyMember.objects.get(pk=int(replay.object_id))
     category = MemberCategory(category)
     given = {MembershipStage(stage): day for stage, day in steps.items()}
     if not given:
@@ -547,12 +601,15 @@ def party_member_create(
         action=AuditAction.CREATE,
         obj=member,
         region_path=organisation.region.path,
-        changes={
-            "organisation": [None, organisation.name],
-            "category": [None, category.value],
-            "stage": [None, stage.value],
-            "steps": [None, {s.value: given[s].isoformat() for s in reached}],
-        },
+        changes=changes_with_key(
+            {
+                "organisation": [None, organisation.name],
+                "category": [None, category.value],
+                "stage": [None, stage.value],
+                "steps": [None, {s.value: given[s].isoformat() for s in reached}],
+            },
+            key,
+        ),
         request=request,
     )
     return member
@@ -652,12 +709,25 @@ def party_member_transfer(
     to_organisation: PartyOrganisation,
     transferred_on: dt.date,
     reason: str,
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> MemberTransfer:
     """Move a member's organisational relationship to `to_organisation`, keeping the history.
 
-    Refused while the member holds an open leadership term in the organisation they leave.
+    Refused while the member holds an open leadership term in the organisation they leave. A replay
+    with the same `idempotency_key` returns the first request's transfer.
     """
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.UPDATE,
+        object_type=PartyMember._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        member.refresh_from_db(fields=["organisation"])
+        return MemberTransfer.objects.get(pk=int(replay.changes["transfer"][1]))
     locked = (
         PartyMember.objects.select_for_update(of=("self",))
         .select_related("resident", "organisation__region")
@@ -713,7 +783,15 @@ def party_member_transfer(
         action=AuditAction.UPDATE,
         obj=locked,
         region_path=to_organisation.region.path,
-        changes={"organisation": [from_organisation.name, to_organisation.name]},
+        changes=(
+            {"organisation": [from_organisation.name, to_organisation.name]}
+            if not key
+            else {
+                "organisation": [from_organisation.name, to_organisation.name],
+                "transfer": [None, transfer.pk],
+                "idempotency_key": [None, key],
+            }
+        ),
         detail=_("组织关系转接：%s") % reason[:200],
         request=request,
     )
@@ -864,10 +942,30 @@ def talent_register(
     category: TalentCategory | str,
     speciality: str,
     registered_on: dt.date,
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> Talent:
-    """Enter a resident in the "七个一百" registry under one of its seven categories."""
+    """Enter a resident (living in the county, not moved out) in the "七个一百" registry under one of
+    its seven categories, once per category. A replay with the same `idempotency_key` returns the
+    first request's entry."""
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=Talent._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return Talent.objects.get(pk=int(replay.object_id))
     category = TalentCategory(category)
+    if resident.status in (ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT):
+        raise DomainError(
+            "talent_resident_inactive",
+            _("“%(name)s”的状态为%(status)s，不能登记。")
+            % {"name": resident.name, "status": resident.get_status_display()},
+            field="resident",
+        )
     speciality = speciality.strip()
     if not speciality:
         raise DomainError("talent_speciality_required", _("请填写专长。"), field="speciality")
@@ -886,7 +984,9 @@ def talent_register(
         action=AuditAction.CREATE,
         obj=talent,
         region_path=_resident_path(resident),
-        changes={"category": [None, category.value], "speciality": [None, talent.speciality]},
+        changes=changes_with_key(
+            {"category": [None, category.value], "speciality": [None, talent.speciality]}, key
+        ),
         request=request,
     )
     return talent
@@ -901,9 +1001,21 @@ def talent_training_add(
     held_on: dt.date,
     hours: int,
     organiser: str = "",
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> TalentTraining:
-    """Record a training the talent attended (not before they entered the registry)."""
+    """Record a training the talent attended (not before they entered the registry). A replay with
+    the same `idempotency_key` returns the first request's record."""
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=TalentTraining._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return TalentTraining.objects.get(pk=int(replay.object_id))
     title = title.strip()
     if not title:
         raise DomainError("training_title_required", _("请填写培训名称。"), field="title")
@@ -924,11 +1036,14 @@ def talent_training_add(
         action=AuditAction.CREATE,
         obj=training,
         region_path=_resident_path(talent.resident),
-        changes={
-            "title": [None, training.title],
-            "held_on": [None, held_on.isoformat()],
-            "hours": [None, hours],
-        },
+        changes=changes_with_key(
+            {
+                "title": [None, training.title],
+                "held_on": [None, held_on.isoformat()],
+                "hours": [None, hours],
+            },
+            key,
+        ),
         request=request,
     )
     return training
@@ -941,19 +1056,37 @@ def role_model_create(
     resident: Resident,
     title: str,
     deeds: str = "",
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> RoleModel:
-    """Hold a resident up as a 先进典型 under a title (致富带头人, 孝老爱亲模范, ...)."""
+    """Hold a resident up as a 先进典型 under a title (致富带头人, 孝老爱亲模范, ...), once per title.
+    A replay with the same `idempotency_key` returns the first request's role model."""
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=RoleModel._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return RoleModel.objects.get(pk=int(replay.object_id))
     title = title.strip()
     if not title:
         raise DomainError("role_model_title_required", _("请填写典型称号。"), field="title")
+    if RoleModel.objects.filter(resident=resident, title=title[:80]).exists():
+        raise Conflict(
+            "role_model_exists",
+            _("“%(name)s”已是“%(title)s”先进典型。") % {"name": resident.name, "title": title[:80]},
+            field="title",
+        )
     role_model = RoleModel.objects.create(resident=resident, title=title[:80], deeds=deeds.strip())
     audit_record(
         actor=actor,
         action=AuditAction.CREATE,
         obj=role_model,
         region_path=_resident_path(resident),
-        changes={"resident": [None, resident.name], "title": [None, role_model.title]},
+        changes=changes_with_key({"resident": [None, resident.name], "title": [None, role_model.title]}, key),
         request=request,
     )
     return role_model
@@ -967,9 +1100,21 @@ def shennong_gathering_create(
     held_on: dt.date,
     venue: str = "",
     theme: str = "",
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> ShennongGathering:
-    """Record a numbered 神农英雄会; sessions are held in order (a later session on a later day)."""
+    """Record a numbered 神农英雄会; sessions are held in order (a later session on a later day). A
+    replay with the same `idempotency_key` returns the first request's gathering."""
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=ShennongGathering._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return ShennongGathering.objects.get(pk=int(replay.object_id))
     if session < 1:
         raise DomainError("gathering_session_positive", _("届次应为正整数。"), field="session")
     if ShennongGathering.objects.filter(session=session).exists():
@@ -993,7 +1138,7 @@ def shennong_gathering_create(
         action=AuditAction.CREATE,
         obj=gathering,
         region_path=_county_path(),
-        changes={"session": [None, session], "held_on": [None, held_on.isoformat()]},
+        changes=changes_with_key({"session": [None, session], "held_on": [None, held_on.isoformat()]}, key),
         request=request,
     )
     return gathering
@@ -1006,9 +1151,21 @@ def role_model_select(
     gathering: ShennongGathering,
     role_model: RoleModel,
     citation: str = "",
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> RoleModelSelection:
-    """Select a role model at a gathering (once per gathering)."""
+    """Select a role model at a gathering (once per gathering). A replay with the same
+    `idempotency_key` returns the first request's selection."""
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=RoleModelSelection._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return RoleModelSelection.objects.get(pk=int(replay.object_id))
     if RoleModelSelection.objects.filter(gathering=gathering, role_model=role_model).exists():
         raise Conflict(
             "role_model_already_selected",
@@ -1024,10 +1181,13 @@ def role_model_select(
         action=AuditAction.CREATE,
         obj=selection,
         region_path=_resident_path(role_model.resident),
-        changes={
-            "gathering": [None, gathering.session],
-            "role_model": [None, f"{role_model.resident.name} · {role_model.title}"],
-        },
+        changes=changes_with_key(
+            {
+                "gathering": [None, gathering.session],
+                "role_model": [None, f"{role_model.resident.name} · {role_model.title}"],
+            },
+            key,
+        ),
         request=request,
     )
     return selection

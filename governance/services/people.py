@@ -21,7 +21,13 @@ from django.utils.translation import gettext as _
 
 from common.errors import Conflict, DomainError, NotFound
 from governance import access, pii
-from governance.audit import audit_record, diff_fields
+from governance.audit import (
+    audit_record,
+    audit_replayed,
+    changes_with_key,
+    diff_fields,
+    idempotency_key_clean,
+)
 from governance.models import (
     AuditAction,
     Gender,
@@ -43,6 +49,9 @@ AnyUser = AbstractBaseUser | AnonymousUser
 NAME_MAX = 50
 NUMBER_MAX = 30
 ADDRESS_MAX = 200
+# Registering a household takes no row lock a twin request would wait on: an advisory lock on
+# (actor, idempotency key) makes the twin wait for the first to commit (governance.audit).
+_LOCK_NAMESPACE = "xiangzhi.people"
 
 
 @dataclass(frozen=True)
@@ -245,11 +254,26 @@ def household_create(
     address: str = "",
     is_active: bool = True,
     tags: Iterable[str] = (),
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> Household:
-    """Register a household on `grid` and return it. The number is unique within the grid."""
+    """Register a household on `grid` and return it. The number is unique within the grid.
+
+    A replay by the same actor with the same `idempotency_key` returns the household the first request
+    registered and writes nothing (the pages and API clients send one so a double tap registers once).
+    """
     _grid_check(grid)
     _require_editor(actor, grid.path)
+    key = idempotency_key_clean(idempotency_key, required=False)
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=Household._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return Household.objects.get(pk=int(replay.object_id))
     number = _text(number, field="number", label=_("户号"), max_length=NUMBER_MAX)
     address = _text(address, field="address", label=_("住址"), max_length=ADDRESS_MAX, required=False)
     tag_list = _tags(tags, HouseholdTagKind)
@@ -263,7 +287,7 @@ def household_create(
         action=AuditAction.CREATE,
         obj=household,
         region_path=grid.path,
-        changes=diff_fields({}, _household_snapshot(household, tag_list)),
+        changes=changes_with_key(diff_fields({}, _household_snapshot(household, tag_list)), key),
         request=request,
     )
     return household
@@ -440,20 +464,34 @@ def resident_create(
     phone: str = "",
     status: str = ResidentStatus.RESIDENT,
     tags: Iterable[str] = (),
+    idempotency_key: str = "",
     request: HttpRequest | None = None,
 ) -> Resident:
     """Register a resident in `household` and return them.
 
     The ID number decides the birth date and gender: left empty they are taken from it, given they must
     agree. One person is one row: an ID number already registered is refused (409), and a household
-    whose first member is 户主 gets that member as its head.
+    whose first member is 户主 gets that member as its head. A replay by the same actor with the same
+    `idempotency_key` returns the resident the first request registered and writes nothing (instead of
+    refusing the ID number it just registered).
     """
+    key = idempotency_key_clean(idempotency_key, required=False)
     household = (
         Household.objects.select_for_update(of=("self",))
         .select_related("grid", "grid__parent")
         .get(pk=household.pk)
     )
     _require_editor(actor, household.grid.path)
+    # The advisory lock also covers a replay naming another household (the household lock would not).
+    replay = audit_replayed(
+        actor=actor,
+        key=key,
+        action=AuditAction.CREATE,
+        object_type=Resident._meta.label_lower,
+        lock_namespace=_LOCK_NAMESPACE,
+    )
+    if replay is not None:
+        return Resident.objects.get(pk=int(replay.object_id))
     name = _text(name, field="name", label=_("姓名"), max_length=NAME_MAX)
     parsed = pii.id_number_parse(id_number)
     if gender:
@@ -485,7 +523,7 @@ def resident_create(
         action=AuditAction.CREATE,
         obj=resident,
         region_path=household.grid.path,
-        changes=diff_fields({}, _resident_snapshot(resident, tag_list)),
+        changes=changes_with_key(diff_fields({}, _resident_snapshot(resident, tag_list)), key),
         request=request,
     )
     if relation == RelationToHead.SELF:

@@ -1,6 +1,6 @@
 """The spine's pages: each area keeps its own module; this one mounts them under /governance/."""
 
-from governance.urls import audit, party, people, regions, roles, roster
+from governance.urls import audit, exports, party, people, regions, roles, roster
 
 app_name = "governance"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     *roster.urlpatterns,
     *roles.urlpatterns,
     *audit.urlpatterns,
+    *exports.urlpatterns,
 ]

@@ -1,28 +1,25 @@
-"""Pages of the audit log: search, paginate, export to Excel (itself audited), one entry's changes.
+"""Pages of the audit log: search, paginate, export to Excel (through the export page; itself audited),
+one entry's changes.
 
 Read-only by construction: every view answers GET only; there is no form that writes an entry.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from common.errors import DomainError
-from common.excel import xlsx_response
-from governance.models import AuditEvent
+from governance.models import AuditEvent, ExportKind
 from governance.selectors import audit as audit_selectors
-from governance.services import audit_log as audit_log_services
+from governance.views.exports import export_new_url
 
 PAGE_SIZE = 50
 SORTS = {"-at": gettext_lazy("最新在前"), "at": gettext_lazy("最早在前")}
@@ -47,51 +44,9 @@ def _filterset(request: HttpRequest) -> audit_selectors.AuditEventFilter:
     return filterset
 
 
-def _export(request: HttpRequest, events: Any) -> FileResponse:
-    filters = {key: request.GET.get(key, "") for key in FILTER_KEYS}
-    audit_log_services.audit_log_export_record(
-        actor=request.user,
-        count=events.count(),
-        filters=filters,
-        region_path=audit_selectors.audit_scope_path(actor=request.user),
-        request=request,
-    )
-    rows = (
-        [
-            event.at,
-            event.actor_name,
-            event.get_action_display(),
-            audit_selectors.object_type_label(event.object_type),
-            event.object_id,
-            event.object_repr,
-            event.detail,
-            json.dumps(event.changes, ensure_ascii=False) if event.changes else "",
-            event.ip_address or "",
-        ]
-        for event in events.iterator(chunk_size=2_000)
-    )
-    return xlsx_response(
-        filename=_("审计日志.xlsx"),
-        sheet_title=_("审计日志"),
-        headers=[
-            _("时间"),
-            _("操作人"),
-            _("操作"),
-            _("对象类型"),
-            _("对象编号"),
-            _("对象"),
-            _("说明"),
-            _("变更内容"),
-            _("IP 地址"),
-        ],
-        rows=rows,
-        widths=[18, 12, 12, 14, 10, 24, 48, 60, 16],
-    )
-
-
 @login_required
 @require_GET
-def audit_list(request: HttpRequest) -> HttpResponse | FileResponse:
+def audit_list(request: HttpRequest) -> HttpResponse | HttpResponseRedirect:
     _require_reader(request)
     filterset = _filterset(request)
     events = filterset.qs if filterset.is_bound else filterset.queryset
@@ -100,7 +55,10 @@ def audit_list(request: HttpRequest) -> HttpResponse | FileResponse:
         sort = "-at"
     events = events.order_by(sort, "-id" if sort == "-at" else "id")
     if request.GET.get("export") == "xlsx":
-        return _export(request, events)
+        # On to the export page with the same filters; the file is made as the user, in their scope,
+        # by a Celery task.
+        kept_filters = {key: request.GET.get(key, "") for key in (*FILTER_KEYS, "sort")}
+        return HttpResponseRedirect(export_new_url(ExportKind.AUDIT_LOG, kept_filters))
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     labels = dict(audit_selectors.object_type_choices(actor=request.user))
     for event in page.object_list:

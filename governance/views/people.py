@@ -9,7 +9,8 @@ export the user explicitly asks for, which only roles that see personal data may
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any
 
@@ -28,13 +29,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
-from common.excel import xlsx_response
-from governance import access, pii
+from governance import access
 from governance.models import (
+    ExportKind,
     Gender,
     Household,
     HouseholdTagKind,
     Region,
+    RegionLevel,
     RelationToHead,
     Resident,
     ResidentStatus,
@@ -42,9 +44,10 @@ from governance.models import (
 )
 from governance.selectors import people as people_selectors
 from governance.services import people as people_services
+from governance.views.exports import export_new_url
+from governance.views.regions import region_picker_context
 
 PAGE_SIZE = 20
-EXPORT_MAX_ROWS = 100_000
 
 
 def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -134,180 +137,28 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Exports
+# Exports: the list's export links lead to the export page (governance.views.exports), which shows what
+# will be exported and starts the job; the file is made as the user, in their scope, by a Celery task.
 
 
-class _Counter:
-    """Counts the rows as the workbook consumes them, so the audit entry states the exact number."""
-
-    def __init__(self, rows: Iterator[Sequence[Any]]) -> None:
-        self.rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Iterator[Sequence[Any]]:
-        for row in self.rows:
-            self.count += 1
-            yield row
-
-
-def _export_wanted_full(request: HttpRequest) -> tuple[bool, list[str]]:
-    full = request.GET.get("full") == "1"
-    paths = people_selectors.personal_data_paths(user=request.user)
-    if full and not paths:
-        raise PermissionDenied(_("您的角色不能导出完整的个人信息。"))
-    return full, paths
-
-
-def _export_filters(request: HttpRequest) -> dict[str, str]:
-    return {
-        k: str(request.GET.get(k, ""))
-        for k in request.GET
-        if k not in ("page", "full") and request.GET.get(k)
-    }
-
-
-def _export_region_path(request: HttpRequest) -> str:
-    """The audit entry sits at the narrowest region the export names, else at the user's own region."""
-    for key in ("grid", "region", "village", "township"):
-        value = request.GET.get(key, "")
-        if value.isdigit():
-            path = Region.objects.filter(pk=int(value)).values_list("path", flat=True).first()
-            if path and access.covers(request.user, path):
-                return path
-    paths = access.outermost([p for _r, p in access.assignments(request.user)])
-    return paths[0] if len(paths) == 1 else ""
-
-
-def _export_filename(what: str) -> str:
-    return f"{what}-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+def _export_redirect(request: HttpRequest, kind: str) -> HttpResponseRedirect:
+    filters = {k: v for k, v in request.GET.items() if k not in ("page", "full") and v}
+    return HttpResponseRedirect(export_new_url(kind, filters, full=request.GET.get("full") == "1"))
 
 
 @_pages
 @require_GET
 def household_export(request: HttpRequest) -> HttpResponseBase:
-    """The household list as filtered, as .xlsx: heads' ID numbers and phones masked unless `full=1`
-    (only for roles that see personal data, and then only where they do). Written to the audit log."""
-    full, paths = _export_wanted_full(request)
-    queryset = people_selectors.household_list(user=request.user, filters=request.GET).select_related(
-        "grid__parent__parent"
-    )
-
-    def rows() -> Iterator[Sequence[Any]]:
-        for household in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
-            head = household.head
-            clear = full and people_selectors.path_covered(household.grid.path, paths)
-            village = household.grid.parent
-            township = village.parent if village else None
-            yield [
-                household.number,
-                township.name if township else "",
-                village.name if village else "",
-                household.grid.name,
-                head.name if head else "",
-                (pii.decrypt(head.id_number_encrypted) if clear else head.id_number_masked) if head else "",
-                (pii.decrypt(head.phone_encrypted) if clear else head.phone_masked) if head else "",
-                household.address if clear else people_selectors.address_mask(household.address),
-                household.members_count,  # type: ignore[attr-defined]
-                "、".join(str(HouseholdTagKind(t.tag).label) for t in household.tags.all()),
-                _("在册") if household.is_active else _("已注销"),
-            ]
-
-    counted = _Counter(rows())
-    response = xlsx_response(
-        filename=_export_filename("households"),
-        sheet_title=_("户"),
-        headers=[
-            _("户号"),
-            _("乡镇"),
-            _("村（社区）"),
-            _("网格"),
-            _("户主"),
-            _("户主身份证号"),
-            _("户主手机号"),
-            _("住址"),
-            _("人口"),
-            _("标签"),
-            _("状态"),
-        ],
-        rows=counted,
-        widths=[14, 10, 12, 12, 10, 22, 14, 32, 8, 20, 8],
-    )
-    people_services.people_export_record(
-        actor=request.user,
-        what="household",
-        filters=_export_filters(request),
-        row_count=counted.count,
-        unmasked=full,
-        region_path=_export_region_path(request),
-        request=request,
-    )
-    return response
+    """The household list's export link (`full=1` for ID numbers, phones and addresses in clear): on to
+    the export page with the same filters."""
+    return _export_redirect(request, ExportKind.HOUSEHOLDS)
 
 
 @_pages
 @require_GET
 def resident_export(request: HttpRequest) -> HttpResponseBase:
-    """The resident list as filtered, as .xlsx; masked unless `full=1` (see household_export)."""
-    full, paths = _export_wanted_full(request)
-    queryset = people_selectors.resident_list(user=request.user, filters=request.GET).select_related(
-        "household__grid__parent__parent"
-    )
-    today = timezone.localdate()
-
-    def rows() -> Iterator[Sequence[Any]]:
-        for resident in queryset[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
-            household = resident.household
-            clear = full and people_selectors.path_covered(household.grid.path, paths)
-            village = household.grid.parent
-            township = village.parent if village else None
-            yield [
-                resident.name,
-                resident.get_gender_display(),
-                resident.birth_date,
-                people_selectors.age_on(resident.birth_date, today),
-                pii.decrypt(resident.id_number_encrypted) if clear else resident.id_number_masked,
-                pii.decrypt(resident.phone_encrypted) if clear else resident.phone_masked,
-                resident.get_relation_to_head_display(),
-                resident.get_status_display(),
-                "、".join(str(ResidentTagKind(t.tag).label) for t in resident.tags.all()),
-                household.number,
-                township.name if township else "",
-                village.name if village else "",
-                household.grid.name,
-            ]
-
-    counted = _Counter(rows())
-    response = xlsx_response(
-        filename=_export_filename("residents"),
-        sheet_title=_("居民"),
-        headers=[
-            _("姓名"),
-            _("性别"),
-            _("出生日期"),
-            _("年龄"),
-            _("身份证号"),
-            _("手机号"),
-            _("与户主关系"),
-            _("状态"),
-            _("标签"),
-            _("户号"),
-            _("乡镇"),
-            _("村（社区）"),
-            _("网格"),
-        ],
-        rows=counted,
-        widths=[10, 6, 12, 6, 22, 14, 12, 10, 24, 14, 10, 12, 12],
-    )
-    people_services.people_export_record(
-        actor=request.user,
-        what="resident",
-        filters=_export_filters(request),
-        row_count=counted.count,
-        unmasked=full,
-        region_path=_export_region_path(request),
-        request=request,
-    )
-    return response
+    """The resident list's export link: on to the export page (see household_export)."""
+    return _export_redirect(request, ExportKind.RESIDENTS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -385,6 +236,36 @@ class GridChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent else obj.name
 
 
+def _grid_groups(grids: Sequence[Region]) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The grids as <optgroup>s, one per village ("城关镇 · 新华村"), in the order given."""
+    groups: dict[int | None, tuple[str, list[tuple[int, str]]]] = {}
+    for grid in grids:
+        village = grid.parent
+        if village is None:
+            continue
+        if village.pk not in groups:
+            township = village.parent.name if village.parent else ""
+            groups[village.pk] = (f"{township} · {village.name}" if township else village.name, [])
+        groups[village.pk][1].append((grid.pk, grid.name))
+    return list(groups.values())
+
+
+def _key_field() -> forms.CharField:
+    """The hidden idempotency key of a create form: a fresh uuid4 on GET, posted back unchanged when
+    the form is shown again with errors, so a double tap or a retried POST registers once. Optional so
+    a form loaded before the key existed still saves (without the replay guard)."""
+    return forms.CharField(
+        widget=forms.HiddenInput,
+        required=False,
+        max_length=64,
+        error_messages={"max_length": gettext_lazy("防重复提交标识过长。")},
+    )
+
+
+def _fresh_key() -> str:
+    return uuid.uuid4().hex
+
+
 def _tag_field(choices: Any) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=gettext_lazy("标签"), choices=choices, required=False, widget=forms.CheckboxSelectMultiple
@@ -396,7 +277,10 @@ class HouseholdForm(forms.Form):
         label=gettext_lazy("网格"),
         queryset=Region.objects.none(),
         empty_label=gettext_lazy("请选择网格"),
-        error_messages={"required": gettext_lazy("请选择网格。")},
+        error_messages={
+            "required": gettext_lazy("请选择网格。"),
+            "invalid_choice": gettext_lazy("请选择列表中的网格：只能登记在您可以编辑的网格上。"),
+        },
     )
     number = forms.CharField(
         label=gettext_lazy("户号"),
@@ -411,21 +295,44 @@ class HouseholdForm(forms.Form):
         grid_field = self.fields["grid"]
         assert isinstance(grid_field, GridChoiceField)
         grid_field.queryset = people_selectors.people_grid_choices(user=user)
+        # Grouped by village in the official order: the <select> that works without JavaScript, and
+        # that static/js/regions.js turns into township → village → grid steps.
+        self.grids = {
+            grid.pk: grid
+            for grid in grid_field.queryset.select_related("parent__parent").order_by(
+                "parent__parent__code", "parent__parent_id", "parent__code", "parent_id", "code", "name"
+            )
+        }
+        grid_field.choices = [("", _("请选择网格")), *_grid_groups(list(self.grids.values()))]
         self.fields["number"].widget.attrs.update({"autocomplete": "off", "placeholder": _("如：XH-001")})
         self.fields["address"].widget.attrs.update({"placeholder": _("如：谷城县城关镇新华村一组12号")})
+
+
+class HouseholdCreateForm(HouseholdForm):
+    idempotency_key = _key_field()
 
 
 class HouseholdEditForm(HouseholdForm):
     is_active = forms.BooleanField(label=gettext_lazy("在册"), required=False)
 
 
+def _household_form_context(form: HouseholdForm, household: Household | None) -> dict[str, Any]:
+    """The form, and the grid picker's steps opened at the grid chosen so far (if any)."""
+    value = str(form["grid"].value() or "")
+    chosen = form.grids.get(int(value)) if value.isdigit() else None
+    picker = region_picker_context(
+        purpose="people", target=RegionLevel.GRID, selected_path=chosen.path if chosen else ""
+    )
+    return {"form": form, "household": household, "picker": picker}
+
+
 @_pages
 @require_http_methods(["GET", "POST"])
 def household_create(request: HttpRequest) -> HttpResponse:
-    initial: dict[str, Any] = {}
+    initial: dict[str, Any] = {"idempotency_key": _fresh_key()}
     if (grid_id := request.GET.get("grid", "")).isdigit():
         initial["grid"] = int(grid_id)
-    form = HouseholdForm(request.POST or None, user=request.user, initial=initial)
+    form = HouseholdCreateForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -435,6 +342,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
                 number=data["number"],
                 address=data["address"],
                 tags=data["tags"],
+                idempotency_key=data["idempotency_key"],
                 request=request,
             )
         except DomainError as error:
@@ -444,7 +352,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已登记户%(number)s。") % {"number": household.number})
             return HttpResponseRedirect(reverse("governance:people_household_detail", args=[household.pk]))
-    return render(request, "governance/people/household_form.html", {"form": form, "household": None})
+    return render(request, "governance/people/household_form.html", _household_form_context(form, None))
 
 
 @_pages
@@ -481,7 +389,7 @@ def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存。"))
             return HttpResponseRedirect(reverse("governance:people_household_detail", args=[household.pk]))
-    return render(request, "governance/people/household_form.html", {"form": form, "household": household})
+    return render(request, "governance/people/household_form.html", _household_form_context(form, household))
 
 
 class ResidentForm(forms.Form):
@@ -534,6 +442,10 @@ class ResidentForm(forms.Form):
             self.fields["clear_phone"] = forms.BooleanField(label=gettext_lazy("删除手机号"), required=False)
 
 
+class ResidentCreateForm(ResidentForm):
+    idempotency_key = _key_field()
+
+
 @_pages
 @require_http_methods(["GET", "POST"])
 def resident_create(request: HttpRequest, household_id: int) -> HttpResponse:
@@ -544,8 +456,9 @@ def resident_create(request: HttpRequest, household_id: int) -> HttpResponse:
     initial = {
         "status": ResidentStatus.RESIDENT,
         "relation_to_head": RelationToHead.SELF if first else RelationToHead.CHILD,
+        "idempotency_key": _fresh_key(),
     }
-    form = ResidentForm(request.POST or None, initial=initial)
+    form = ResidentCreateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -560,6 +473,7 @@ def resident_create(request: HttpRequest, household_id: int) -> HttpResponse:
                 relation_to_head=data["relation_to_head"],
                 status=data["status"],
                 tags=data["tags"],
+                idempotency_key=data["idempotency_key"],
                 request=request,
             )
         except DomainError as error:

@@ -1,5 +1,9 @@
 """Pages of the public area of grids (mounted under /grids/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from grids.views import public as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("public/<str:number>/", views.public_case, name="public_case"),
+]

@@ -1,5 +1,9 @@
 """Pages of the queue area of grids (mounted under /grids/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from grids.views import queue as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("queue/", views.queue, name="queue"),
+]

@@ -21,6 +21,10 @@ def test_grid_leader_logs_in_on_a_phone_and_sees_the_shell(seeded, phone, screen
     screenshot(phone, "login")
 
     login(phone, "grid_leader")
+    # A grid leader's day starts on the phone home of their grid.
+    assert phone.url.endswith("/grids/")
+    assert phone.locator("h1").inner_text() == "我的网格"
+    phone.goto("/")
     assert phone.locator("h1").inner_text() == "王秀英，您好"
     assert phone.locator(".chip").all_inner_texts() == ["百户网格长 · 第一网格"]
     # The page fits the phone: nothing scrolls sideways.

@@ -4,18 +4,18 @@ input kept, 403 for roles that may only look, the Excel export and its audit row
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from openpyxl import load_workbook
 
 from governance.models import AuditAction, AuditEvent, MembershipStep, SagesMember, User
 from governance.roles import Role
 from governance.services import roles as role_services
+from tests.governance.export_factories import export_via_pages, response_rows
 from tests.governance.party_factories import party_world_make, resident_make
+from tests.governance.roster_factories import media_root  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -117,16 +117,22 @@ def test_member_list_filters_paginate_and_sort(world):
     assert len(names) == 8
 
 
-def test_member_list_exports_to_excel_with_an_audit_row(world):
+@pytest.mark.usefixtures("media_root")
+def test_member_list_exports_to_excel_with_an_audit_row(world, django_capture_on_commit_callbacks):
+    """The export link leads to the export page; the job is made there and the file downloaded from it
+    (tests/governance/test_exports.py has the rest)."""
     client = client_for("township_admin")
-    response = client.get(reverse("governance:party_member_list"), {"stage": "full", "export": "xlsx"})
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("姓名", "性别", "所在党组织", "党员类别", "发展阶段", "申请日期", "入党日期")
+    job = export_via_pages(
+        client,
+        reverse("governance:party_member_list"),
+        {"stage": "full", "export": "xlsx"},
+        django_capture_on_commit_callbacks,
+    )
+    assert (job.kind, job.filters) == ("party_members", {"stage": "full"})
+    rows = response_rows(client.get(reverse("governance:export_job_download", args=[job.pk])))
+    assert rows[0] == ["姓名", "性别", "所在党组织", "党员类别", "发展阶段", "申请日期", "入党日期"]
     assert sorted(r[0] for r in rows[1:]) == sorted(["刘强", "赵国建", "青年乙"])
-    audit = AuditEvent.objects.get(action=AuditAction.EXPORT)
+    audit = AuditEvent.objects.get(action=AuditAction.EXPORT, object_type="governance.partymember")
     assert audit.actor_name == "陈静"
     assert audit.changes == {"filters": [None, {"stage": "full"}], "rows": [None, 3]}
     assert audit.region_path == world.tree.regions["城关镇"].path

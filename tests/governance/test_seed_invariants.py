@@ -76,7 +76,9 @@ def test_headline_counts(county):
         "gatherings": 5,
         "role_models": 45,
     }
-    assert User.objects.count() == len(DEMO_LOGINS)
+    # The demo log-ins, and the duty accounts grids/demo.py opens: every other grid leader (61), every
+    # other village (30) and township (9).
+    assert User.objects.count() == len(DEMO_LOGINS) + 61 + 30 + 9
 
 
 def test_region_tree_paths_codes_and_validity(county):
@@ -122,7 +124,9 @@ def test_every_grid_has_exactly_one_current_leader_who_lives_there(county):
         for past in terms[grid.pk]:
             if past.ended_on is not None:
                 assert past.ended_on < current[0].elected_on
-    linked = GridLeader.objects.get(user__isnull=False)
+    # Every current leader has an account (grids/demo.py opens one); the demo log-in leads 第一网格.
+    assert not GridLeader.objects.filter(ended_on=None, user__isnull=True).exists()
+    linked = GridLeader.objects.get(user__username="grid_leader")
     assert linked.user is not None
     assert linked.user.username == "grid_leader"
     assert (linked.grid_id, linked.resident.name, linked.ended_on) == (county["第一网格"].pk, "王秀英", None)
@@ -325,7 +329,9 @@ def test_talents_gatherings_and_role_models(county):
 
 
 def test_one_audit_entry_for_the_run(county):
-    event = AuditEvent.objects.get()
+    # One for the county, one for its year of cases (grids/demo.py).
+    event, cases_event = AuditEvent.objects.order_by("pk")
+    assert cases_event.detail.startswith("演示数据：一年的群众诉求")
     assert (event.action, event.object_type, event.object_id, event.actor_id) == (
         AuditAction.IMPORT,
         "governance.region",
