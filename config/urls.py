@@ -16,6 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("me/", common_api.MeApi.as_view(), name="api-me"),
     path("governance/", include(("governance.api", "governance"), namespace="governance")),
     path("grids/", include(("grids.api", "grids"), namespace="grids")),
+    path("points/", include(("points.api", "points"), namespace="points")),
 ]
 
 urlpatterns = [
@@ -36,6 +37,7 @@ urlpatterns = [
     path("m/<slug:module>/", common_views.module_home, name="module-home"),
     path("governance/", include("governance.urls")),
     path("grids/", include("grids.urls")),
+    path("points/", include("points.urls")),
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,5 @@
+"""REST API of the till area of points (mounted under /api/v1/points/)."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []

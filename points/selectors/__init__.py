@@ -1,0 +1,1 @@
+"""points selectors, one module per area (see design.md §2)."""

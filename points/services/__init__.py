@@ -1,0 +1,1 @@
+"""points services, one module per area (see design.md §2)."""

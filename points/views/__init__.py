@@ -1,0 +1,1 @@
+"""points views, one module per area (see design.md §2)."""
