@@ -32,4 +32,24 @@ app.conf.beat_schedule = {
         "task": "grids.resident_messages_send",
         "schedule": crontab(minute="*/5"),
     },
+    # The points ledger's verification (points.services.ledger_check): a mismatch is an ERROR alert.
+    "points-ledger-verify": {
+        "task": "points.ledger_verify",
+        "schedule": crontab(minute=41),
+    },
+    # Awards whose public notice has ended with nothing upheld are posted (pending → balance), exactly once.
+    "points-awards-post-due": {
+        "task": "points.awards_post_due",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Annual clearing of old points on each township's clearing date (idempotent per township and year).
+    "points-expire-due": {
+        "task": "points.expire_due",
+        "schedule": crontab(hour=2, minute=20),
+    },
+    # Photo files whose rows rolled back (common/media.py), nightly.
+    "grids-orphan-photos-sweep": {
+        "task": "grids.orphan_photos_sweep",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }

@@ -41,3 +41,16 @@ def resident_messages_send() -> dict[str, int]:
     """Send the queued SMS to residents through settings.GRIDS_SMS_GATEWAY. Queued after each commit that
     writes a message and swept by beat every 5 minutes; two runs never send a message twice (SKIP LOCKED)."""
     return notification_services.resident_messages_send()
+
+
+@shared_task(name="grids.orphan_photos_sweep", acks_late=True, soft_time_limit=1800, time_limit=1860)
+def orphan_photos_sweep() -> dict[str, int]:
+    """Delete case and work-log photo files whose rows were rolled back (common/media.py)."""
+    from common.media import orphan_files_sweep
+    from grids.models import CasePhoto, WorkLogPhoto
+
+    cases = orphan_files_sweep(folder="cases", referenced=CasePhoto.objects.values_list("image", flat=True))
+    worklog = orphan_files_sweep(
+        folder="worklog", referenced=WorkLogPhoto.objects.values_list("image", flat=True)
+    )
+    return {"cases": len(cases), "worklog": len(worklog)}
