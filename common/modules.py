@@ -46,6 +46,7 @@ MODULES: tuple[Module, ...] = (
         _("百分奖积分"),
         _("积分细则、申报审核与公示、双边记账的积分账户、积分超市与兑换日。"),
         "points",
+        url_name="points:home",
     ),
     Module(
         "canteens",

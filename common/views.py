@@ -36,7 +36,8 @@ def home(request: HttpRequest) -> HttpResponse:
 # to them; county and township staff on the module overview (the dashboard, once it exists).
 LANDING_BY_ROLE: tuple[tuple[str, str], ...] = (
     (Role.COUNTY_ADMIN, "home"),
-    (Role.TOWNSHIP_ADMIN, "home"),
+    # The till of a redemption day open in their township, else the points hub (points.views.home).
+    (Role.TOWNSHIP_ADMIN, "points:start"),
     (Role.VILLAGE_SECRETARY, "grids:queue"),
     (Role.GRID_LEADER, "grids:home"),
     (Role.MEDIATOR, "grids:mediation_list"),

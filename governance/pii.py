@@ -89,6 +89,22 @@ def mask_phone(value: str) -> str:
     return f"{value[:3]}****{value[-4:]}" if value else ""
 
 
+def mask_name(value: str) -> str:
+    """A person's name for public pages: the first and last character kept, the middle masked —
+    张*明, 欧**华; a two-character name keeps its surname (王*); one character becomes *.
+
+    Used wherever a resident is named to people without access to personal data (the public points
+    board). Spaces are dropped first so "张 明" masks like "张明"."""
+    name = "".join((value or "").split())
+    if not name:
+        return ""
+    if len(name) == 1:
+        return "*"
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 @cache
 def _keys(material: str) -> tuple[Fernet, bytes]:
     root = hashlib.sha256(("xiangzhi-pii:" + material).encode()).digest()

@@ -93,4 +93,7 @@ def login(page, username: str, password: str = "xiangzhi-demo") -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url("**/")
+    # Logging in goes through /start/ (and /points/start/), which redirect to the role's own start page:
+    # wait for where the redirects end, so the test's next navigation never races them.
+    page.wait_for_url(lambda url: "/login/" not in url and not url.rstrip("/").endswith("start"))
+    page.wait_for_load_state("load")

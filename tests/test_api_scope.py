@@ -48,13 +48,23 @@ from governance.models import (
     User,
 )
 from governance.models.imports import ImportJob
+from governance.roles import Role
 from governance.services import party as party_services
 from governance.services import people as people_services
 from governance.services import regions as region_services
+from governance.services import roles as role_services
 from grids.models import Case, CaseCategory, Duty, FeedbackProject, GridLeader, WorkLogEntry
 from grids.services.cases import case_file
 from grids.services.projects import project_create_from_case
 from grids.services.worklog import work_log_record
+from points.defaults import points_defaults_install
+from points.ledger import account_for_household, ledger_post, system_account
+from points.models import Award, Evaluation, Item, Objection, Posting, Redemption, RedemptionReturn, Store
+from points.models import Rule as PointsRule
+from points.services import stores as store_services
+from points.services.awards import award_propose, award_review
+from points.services.objections import objection_file
+from points.services.redemptions import redemption_create, redemption_return
 from tests.governance.regions_fixture import id_number_make
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +128,28 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
     # Cases belong to their grid; POST .../transitions/ and .../notes/ act on the case of the path above.
     "/api/v1/grids/cases/": Scoped(Case, "grid__path"),
     "/api/v1/grids/cases/{id}/": Scoped(Case, "grid__path"),
+    # Points awards belong to their household's grid; POST .../review/ acts on the award above it.
+    "/api/v1/points/awards/": Scoped(Award, "household__grid__path"),
+    "/api/v1/points/awards/{id}/": Scoped(Award, "household__grid__path"),
+    # An objection (and POST .../decide/) belongs to its award's household's grid.
+    "/api/v1/points/objections/{id}/": Scoped(Objection, "award__household__grid__path"),
+    # A household's points: the balance is the household's; the statement's rows are postings of its
+    # account (a household's postings lie at its grid).
+    "/api/v1/points/households/{id}/balance/": Scoped(
+        Household, "grid__path", items=lambda body: [{"id": body["household"]}]
+    ),
+    "/api/v1/points/households/{id}/statement/": Scoped(
+        Posting, "account__household__grid__path", under=(Household, "grid__path")
+    ),
+    # The catalog: the county's items apply county-wide (read by every role); a township's or village's
+    # additions are listed only to the users of that region, those above it, and those below it.
+    "/api/v1/points/board/{code}/": Exempt(
+        "the public points board of a village: no log-in, no personal data"
+    ),
+    "/api/v1/points/evaluations/": Scoped(Evaluation, "village__path"),
+    "/api/v1/points/evaluations/{id}/": Scoped(Evaluation, "village__path"),
+    "/api/v1/points/rules/": Exempt("the points rules catalog: county-wide items, not regional data"),
+    "/api/v1/points/rules/{id}/": Exempt("a points rules catalog item: county-wide, read-only here"),
     "/api/v1/grids/work-log/": Scoped(WorkLogEntry, "grid__path"),
     "/api/v1/grids/work-log/{id}/": Scoped(WorkLogEntry, "grid__path"),
     "/api/v1/grids/regions/{id}/grid-leaders/": Scoped(GridLeader, "grid__path", under=(Region, "path")),
@@ -143,6 +175,14 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
     "/api/v1/grids/config/routing/": Exempt("the county's routing table: county admins only, 404 for others"),
     # Owned, not regional: a user lists and reads only their own exports, and anyone else's id answers
     # 404 whatever their scope (tests/governance/test_exports.py checks it for every role and endpoint).
+    # A till receipt belongs to its household's grid; readable by who may run the store's till (TILL).
+    "/api/v1/points/redemptions/{id}/": Scoped(Redemption, "household__grid__path"),
+    "/api/v1/points/redemptions/{id}/returns/": Scoped(
+        RedemptionReturn,
+        "line__redemption__household__grid__path",
+        under=(Redemption, "household__grid__path"),
+    ),
+    "/api/v1/points/stores/{id}/items/": Scoped(Item, "store__region__path", under=(Store, "region__path")),
     "/api/v1/governance/exports/": Exempt("the caller's own export jobs only"),
     "/api/v1/governance/exports/{id}/": Exempt("one of the caller's own export jobs; anyone else's is 404"),
     "/api/v1/governance/exports/{id}/download/": Exempt("the file of one of the caller's own export jobs"),
@@ -266,6 +306,79 @@ def two_subtrees(demo_county) -> dict[str, Any]:
             case=Case.objects.get(reporter=admin, idempotency_key=f"scope-test-{side}"),
             title=f"{village}前庭后院小花园",
             idempotency_key=f"scope-test-{side}",
+        )
+        # A points award under public notice with an objection to it (points.services.awards).
+        points_defaults_install()
+        award = award_propose(
+            actor=admin,
+            idempotency_key=f"scope-test-{side}",
+            household=household,
+            rule=PointsRule.objects.get(code="ZF-02"),
+            occurred_on=dt.date.today(),
+            resident=head,
+        )
+        award = award_review(actor=admin, award=award, approve=True)
+        objection_file(award=award, reason=f"{village}异议：事迹不实")
+        # An evaluation of the village (points.services.evaluations).
+        Evaluation.objects.create(
+            village=r[village],
+            title="最美村民",
+            year=2026,
+            rule=award.rule,
+            winners_count=3,
+            created_by=admin,
+        )
+        # Posted points, so the household's statement has rows (points.ledger).
+        ledger_post(
+            township=r[township],
+            kind="award",
+            memo="范围测试入账",
+            legs=[(system_account(r[township], "issuance"), -10), (account_for_household(household), 10)],
+            actor=admin,
+        )
+        # A store of the township with an item, one receipt at its till and one returned unit
+        # (points.services.stores / redemptions), run by a township admin of that side.
+        till_admin = User.objects.create_user(
+            username=f"scope-till-{side}", password="x-long-password-1", full_name="兑换员"
+        )
+        role_services.role_assign(user=till_admin, role=Role.TOWNSHIP_ADMIN, region=r[township])
+        store = store_services.store_create(
+            actor=till_admin,
+            idempotency_key=f"scope-test-{side}",
+            region=r[township],
+            name=f"{township}积分超市",
+        )
+        item = store_services.item_create(
+            actor=till_admin,
+            idempotency_key=f"scope-test-{side}",
+            store=store,
+            name="大米",
+            unit="袋",
+            points_price=4,
+        )
+        store_services.stock_in(
+            actor=till_admin,
+            idempotency_key=f"scope-test-{side}-stock",
+            item=item,
+            kind="purchase",
+            quantity=5,
+            source="供销社",
+            value_fen=5000,
+        )
+        item.refresh_from_db()
+        receipt = redemption_create(
+            actor=till_admin,
+            idempotency_key=f"scope-test-{side}",
+            store=store,
+            household=household,
+            lines=[(item, 2)],
+        )
+        redemption_return(
+            actor=till_admin,
+            idempotency_key=f"scope-test-{side}-return",
+            line=receipt.lines.get(),
+            quantity=1,
+            reason="包装破损",
         )
         made[side] = {"household": household, "residents": [head, spouse], "member": member}
     return made

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
     ("username", "landing"),
     [
         ("county_admin", "/"),
-        ("township_admin", "/"),
+        ("township_admin", "/points/start/"),
         ("village_secretary", "/grids/queue/"),
         ("grid_leader", "/grids/"),
         ("canteen_manager", "/"),

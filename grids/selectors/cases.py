@@ -14,8 +14,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Case as When_
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -51,6 +64,22 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "-updated_at": ("-updated_at", "-pk"),
 }
 DEFAULT_SORT = "-filed_at"
+# The same orderings for a user who sees few cases (at most SMALL_SCOPE, which the counts query has just
+# told): the first key is an expression of the indexed column (filed_at + 0, number || ''), the same
+# order. Why: PostgreSQL cannot know how many rows the scope's arrays (grids.access.case_scope_q) select,
+# so for a grid leader's 81 cases among the county's 300,000 it walked the filed_at index backwards,
+# testing the whole year until it had a page (~100 ms); with no index to walk it reads the few rows
+# through the scope's indexes and sorts them (~1 ms). For a wide scope the index walk is the fast plan
+# and the plain orderings stay.
+SMALL_SCOPE = 10_000
+_ZERO = Value(dt.timedelta(0), output_field=DurationField())
+SORTS_FEW: dict[str, tuple[Any, ...]] = {
+    **SORTS,
+    "-filed_at": (ExpressionWrapper(F("filed_at") + _ZERO, output_field=DateTimeField()).desc(), "-pk"),
+    "filed_at": (ExpressionWrapper(F("filed_at") + _ZERO, output_field=DateTimeField()).asc(), "pk"),
+    "number": (Concat(F("number"), Value("")).asc(),),
+    "-number": (Concat(F("number"), Value("")).desc(),),
+}
 # What the list's "mine" filter narrows to.
 MINE_CHOICES = ("queue", "assigned", "reported")
 
@@ -190,6 +219,8 @@ def case_list(
     if sort == "warning":
         cases = cases.annotate(warning_rank=_WARNING_RANK)
     start = (page - 1) * page_size
+    few = total <= SMALL_SCOPE and connection.vendor == "postgresql"
+    orderings = SORTS_FEW if few else SORTS
     rows = list(
         cases.select_related(
             "category",
@@ -200,7 +231,7 @@ def case_list(
             "reporter",
             "assigned_unit",
             "assigned_user",
-        ).order_by(*SORTS[sort])[start : start + page_size]
+        ).order_by(*orderings[sort])[start : start + page_size]
     )
     sees = grids_access.case_identity_checker(user)
     for row in rows:

@@ -122,7 +122,7 @@ def case_photos_attach(
             )
     except BaseException:
         # The rows rolled back; do not leave their files behind. (If an outer transaction rolls back
-        # after this returns, its files stay as orphans, never linked; grids.orphan_photos_sweep deletes them.)
+        # after this returns, its files stay as orphans, never linked: grids.orphan_photos_sweep sweeps them.)
         for name in written:
             default_storage.delete(name)
         raise

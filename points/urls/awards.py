@@ -1,5 +1,15 @@
 """Pages of the awards area of points (mounted under /points/)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from points.views import awards as views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("awards/", views.award_list, name="award_list"),
+    path("awards/propose/", views.award_propose, name="award_propose"),
+    path("awards/batch/", views.award_batch, name="award_batch"),
+    path("awards/review/", views.award_review_queue, name="award_review_queue"),
+    path("awards/<int:award_id>/", views.award_detail, name="award_detail"),
+    path("awards/<int:award_id>/void/", views.award_void, name="award_void"),
+    path("objections/<int:objection_id>/decide/", views.objection_decide, name="objection_decide"),
+]

@@ -1,5 +1,13 @@
-"""Pages of the reports area of points (mounted under /points/)."""
+"""Pages of the reports area of points (mounted under /points/), and the module's landing page."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from points.views import home, reports
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", home.points_home, name="home"),
+    path("start/", home.points_start, name="start"),
+    path("reports/", reports.report_flow, name="reports"),
+    path("reports/stock/", reports.report_stock, name="report_stock"),
+    path("reports/days/", reports.report_days, name="report_days"),
+]

@@ -46,9 +46,9 @@ def test_grid_leader_logs_in_on_a_phone_and_sees_the_shell(seeded, phone, screen
     )
     assert min(heights) >= 44
 
-    nav.get_by_role("link", name="百分奖积分").click()
-    phone.wait_for_url("**/m/points/")
-    assert phone.locator("h1").inner_text() == "百分奖积分"
+    nav.get_by_role("link", name="爱心食堂").click()
+    phone.wait_for_url("**/m/canteens/")
+    assert phone.locator("h1").inner_text() == "爱心食堂"
 
     phone.get_by_text("菜单").click()
     phone.get_by_test_id("logout").click()
