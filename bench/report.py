@@ -100,8 +100,54 @@ def _spread(row: dict[str, Any]) -> str:
     return f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else "—"
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _queries(row: dict[str, Any]) -> str:
+    """The median answer's query count, and the most any answer needed when that differs."""
+    median, most = row.get("queries"), row.get("queries_max")
+    if median is None:
+        return "—"
+    return f"{median}" if not most or most == median else f"{median} (≤{most})"
+
+
+def _met(row: dict[str, Any]) -> str:
+    if not row.get("requirement"):
+        return "—"
+    verdict = {True: "met", False: "MISSED", None: "?"}[row.get("met")]
+    return f"{verdict}: {row['requirement']}"
+
+
+def _columns(header: list[str], body: list[list[str]]) -> list[str]:
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in [header, *body]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def latency_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows measured in the one-connection latency phase too."""
+    return [row for row in rows if row.get("latency_server_p99_ms") is not None]
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    header = ["target", "compared with", "req/s", "p50 ms", "p99 ms", "ratio", "per round", "runs (req/s)"]
+    header = [
+        "target",
+        "compared with",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "ratio",
+        "per round",
+        "server p50",
+        "server p99",
+        "queries",
+        "requirement",
+        "runs (req/s)",
+    ]
     body = [
         [
             row["name"],
@@ -111,21 +157,51 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{row['p99_ms']:.1f}",
             _ratio(row),
             _spread(row),
+            _ms(row.get("server_p50_ms")),
+            _ms(row.get("server_p99_ms")),
+            _queries(row),
+            _met(row),
             " / ".join(f"{r:.0f}" for r in row["runs_requests_per_s"]),
         ]
         for row in rows
     ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip() for line in [header, *body]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = _columns(header, body)
+    timed = latency_rows(rows)
+    if timed:
+        lines += ["", "one connection (latency phase):"]
+        lines += _columns(
+            ["target", "req/s", "p50 ms", "p99 ms", "server p50", "server p99", "runs (server p99)"],
+            [
+                [
+                    row["name"],
+                    f"{row['latency_requests_per_s']:.0f}",
+                    f"{row['latency_p50_ms']:.1f}",
+                    f"{row['latency_p99_ms']:.1f}",
+                    f"{row['latency_server_p50_ms']:.1f}",
+                    f"{row['latency_server_p99_ms']:.1f}",
+                    " / ".join(f"{r:.0f}" for r in row["latency_runs_server_p99_ms"]),
+                ]
+                for row in timed
+            ],
+        )
     errors = [row for row in rows if row["socket_errors"]]
     for row in errors:
         lines.append(
             f"note: {row['name']} had {row['socket_errors']} socket errors (connect/read/write/timeout)"
         )
     return "\n".join(lines)
+
+
+# docs/benchmarks.md is rewritten by every full run; what follows this line in it is written by hand
+# (analysis, figures of earlier runs) and carried over to the new file unchanged.
+NOTES_MARKER = "<!-- Hand-written notes below: bench/run.py keeps them when it rewrites this file. -->"
+
+
+def kept_notes(old_docs: str) -> str:
+    """The hand-written notes of the current docs/benchmarks.md (the marker line and what follows it),
+    to append to the rewritten file; "" when it has none."""
+    at = old_docs.find(NOTES_MARKER)
+    return "\n" + old_docs[at:] if at >= 0 else ""
 
 
 def markdown(meta: dict[str, Any], settings: dict[str, Any], rows: list[dict[str, Any]]) -> str:
@@ -138,12 +214,49 @@ def markdown(meta: dict[str, Any], settings: dict[str, Any], rows: list[dict[str
         return (
             f"| {row['name']} | `{row['path']}` | {row['compared_with'] or '—'} "
             f"| {row['requests_per_s']:,.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} "
-            f"| {_ratio(row)} | {_spread(row)} | {runs} |"
+            f"| {_ratio(row)} | {_spread(row)} | {_ms(row.get('server_p50_ms'))} "
+            f"| {_ms(row.get('server_p99_ms'))} | {_queries(row)} | {runs} |"
         )
+
+    def verdict(row: dict[str, Any]) -> str:
+        figure = []
+        if row.get("ratio") is not None and "ratio" in row["requirement"]:
+            figure.append(f"ratio {row['ratio']:.2f}")
+        if row.get("latency_server_p99_ms") is not None:
+            figure.append(f"server p99 {row['latency_server_p99_ms']:.1f} ms")
+        return f"| {row['name']} | {row['requirement']} | {', '.join(figure)} | {_met(row).split(':')[0]} |"
+
+    def timed_line(row: dict[str, Any]) -> str:
+        runs = " / ".join(f"{r:.0f}" for r in row["latency_runs_server_p99_ms"])
+        return (
+            f"| {row['name']} | {row['latency_requests_per_s']:,.0f} | {row['latency_p50_ms']:.1f} "
+            f"| {row['latency_p99_ms']:.1f} | {row['latency_server_p50_ms']:.1f} "
+            f"| {row['latency_server_p99_ms']:.1f} | {runs} |"
+        )
+
+    timed = latency_rows(rows)
+    latency = (
+        "\n### One connection (latency phase)\n\n"
+        "The scenarios with a latency requirement, requested once more over a single connection, one "
+        "request at a time,\nin every round; the row is the round with the median server p99.\n\n"
+        "| target | req/s | p50 ms | p99 ms | server p50 ms | server p99 ms | runs (server p99 ms) |\n"
+        "|---|---:|---:|---:|---:|---:|---|\n" + "\n".join(timed_line(row) for row in timed) + "\n"
+        if timed
+        else ""
+    )
 
     head = (
         "| target | path | compared with | req/s | p50 ms | p99 ms | ratio to floor | ratio per round "
-        "| runs (req/s) |\n|---|---|---|---:|---:|---:|---:|---|---|"
+        "| server p50 ms | server p99 ms | SQL queries | runs (req/s) |\n"
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|"
+    )
+    required = [row for row in rows if row.get("requirement")]
+    requirements = (
+        "\n### Requirements\n\n| target | requirement | measured | this run |\n|---|---|---|---|\n"
+        + "\n".join(verdict(row) for row in required)
+        + "\n"
+        if required
+        else ""
     )
     described = "\n".join(f"- **{row['name']}**: {row['description']}." for row in rows if row["description"])
     errors = "".join(
@@ -159,7 +272,8 @@ def markdown(meta: dict[str, Any], settings: dict[str, Any], rows: list[dict[str
             [
                 f"Set-up: gunicorn with {workers} sync workers on 127.0.0.1, `DEBUG=0`,",
                 f"`SECURE_HTTPS=0`, `CONN_MAX_AGE={settings['conn_max_age']}`, settings `bench.settings`",
-                f"(the production settings plus the floor views), database `{meta['database']}`",
+                "(the production settings plus the floor views and the Server-Timing middleware),",
+                f"database `{meta['database']}`",
                 f"(migrated; demo county seeded at scale `{meta.get('seed_scale', 'default')}`).",
                 f"wrk with {threads} threads and {connections} connections;",
                 f"every target warmed up for {warmup} s, then measured {repeat} × {duration} s in",
@@ -173,7 +287,11 @@ def markdown(meta: dict[str, Any], settings: dict[str, Any], rows: list[dict[str
     )
     percentiles = textwrap.fill(
         f"p50/p99 are wrk's latency percentiles of the median run, with {connections} connections queueing "
-        f"for {workers} workers; p99 is the figure that reacts first to a slow query.",
+        f"for {workers} workers; p99 is the figure that reacts first to a slow query. **server p50/p99** "
+        "are the percentiles of the time each answer spent inside Django (from the first middleware in to "
+        "the response out: view, queries, template), read from the Server-Timing header bench.settings "
+        "adds (bench/middleware.py): what one request costs without the queue in front of the workers. "
+        "**SQL queries** is the median answer's query count (the most any answer needed in brackets).",
         width=105,
         break_on_hyphens=False,
     )
@@ -214,7 +332,7 @@ ran on it, the ratios are what to compare between runs and machines.
 {chr(10).join(line(row) for row in scenarios)}
 {errors}
 {described}
-
+{latency}{requirements}
 ## How to read the ratios
 
 A **floor** is what the bare stack does on this machine in this very run: `floor-json` is a plain Django
@@ -235,7 +353,8 @@ and a change of ratio smaller than that range is noise.
 ## How to run
 
 ```
-make bench                                   # the full run (~3 minutes); rewrites this file
+make bench                                   # the full run (~10 minutes); rewrites this file
+make bench BENCH_ARGS="--seed-scale county"  # on the county-scale demo (~300,000 cases; seeds it first)
 make bench BENCH_ARGS="--duration 20 --repeat 5"
 make bench BENCH_ARGS="--only api-me"        # floors plus one scenario
 make bench BENCH_ARGS="--quick"              # seconds; does not rewrite this file
@@ -243,9 +362,12 @@ make bench BENCH_ARGS="--fresh"              # drop and recreate the benchmark d
 ```
 
 `make bench` needs wrk (`apt-get install wrk`); scripts/services.py provides PostgreSQL and Redis.
-The raw results of every run (all rounds, warm-ups, errors) are kept as JSON in `bench/results/`
-(git-ignored), next to gunicorn's log. A new scenario is one entry in `SCENARIOS` in
-`bench/scenarios.py`; `tests/test_bench_smoke.py` runs the harness with `--quick` inside `make test`
-(deselect it with `-m "not bench"`). A benchmark is never a timed unit test: the smoke test checks that
-the harness works, not how fast anything is.
+Each seed scale has its own database (`xiangzhi_bench`, `xiangzhi_bench_county`, …), seeded once and
+kept; the filing scenario adds its cases to a separate region tree (bench/fixtures.py), never to the
+demo county's queues or assessment. The raw results of every run (all rounds, warm-ups, errors) are
+kept as JSON in `bench/results/` (git-ignored), next to gunicorn's log. A new scenario is one entry in
+`SCENARIOS` in `bench/scenarios.py`; `tests/test_bench_smoke.py` runs the harness with `--quick` inside
+`make test` (deselect it with `-m "not bench"`). A benchmark is never a timed unit test: the smoke test
+checks that the harness works, not how fast anything is. Notes written by hand go below the marker line
+at the end of this file: a new run keeps them.
 """

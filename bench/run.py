@@ -3,14 +3,20 @@
 
 `make bench` runs this through scripts/services.py, which provides DATABASE_URL and REDIS_URL. The run:
 
-1. prepares a dedicated database, the DATABASE_URL's name plus "_bench" (xiangzhi -> xiangzhi_bench):
-   created when missing, migrated and seeded with the demo county (under a PostgreSQL advisory lock,
+1. prepares a dedicated database, the DATABASE_URL's name plus "_bench" (xiangzhi -> xiangzhi_bench;
+   plus "_<scale>" for a seed scale other than default): created when missing, migrated, seeded with the
+   demo county and completed with bench/fixtures.py's filing account (under a PostgreSQL advisory lock,
    so concurrent runs do not migrate it twice); it never touches the app's or the test suite's database;
-2. starts gunicorn (sync workers, DEBUG=0, SECURE_HTTPS=0, CONN_MAX_AGE=600) with bench.settings on a
-   free port of 127.0.0.1, and takes county_admin's API token through POST /api/v1/auth/token/;
+2. starts gunicorn (sync workers, DEBUG=0, SECURE_HTTPS=0, CONN_MAX_AGE=600, photos stored in a
+   temporary MEDIA_ROOT) with bench.settings on a free port of 127.0.0.1, and logs in the users the
+   scenarios act as: an API token through POST /api/v1/auth/token/ and a session through /login/;
 3. warms every target up, then measures floors and scenarios with wrk, round after round (the order
    interleaved so that drift on a shared machine hits all of them alike), and keeps each target's
-   median run; any answer outside 2xx fails the run;
+   median run; any answer outside 2xx fails the run. Next to wrk's latency (which includes the
+   queueing of the connections for the workers) every answer carries the server's own time and query
+   count (bench/middleware.py), whose percentiles the run reports too. Each round ends with a latency
+   phase: the scenarios with a latency requirement once more over a single connection (one request
+   at a time), whose server-side p99 is what the requirement is checked against;
 4. prints the table, keeps the raw results in bench/results/ and rewrites docs/benchmarks.md.
 
 gunicorn is stopped at the end, on errors and on Ctrl-C (and, should this process be killed, by the
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import http.cookiejar
 import json
 import os
 import re
@@ -38,13 +45,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import fixtures, report  # noqa: E402
 from bench.scenarios import BENCH_DIR, FLOORS, SCENARIOS, FloorName, Scenario  # noqa: E402
 
 RESULTS_DIR = BENCH_DIR / "results"
@@ -53,6 +60,8 @@ REPORT_LUA = BENCH_DIR / "wrk_report.lua"
 BENCH_USER = "county_admin"  # a demo log-in created by seed_demo (governance/demo.py)
 BENCH_SECRET_KEY = "bench-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 WRK_MISSING = "wrk is not installed: apt-get install wrk"
+# The latency phase: one request at a time (see measure()).
+LATENCY_CONNECTIONS = 1
 
 
 class BenchError(Exception):
@@ -164,8 +173,11 @@ def _admin_connection(database_url: str) -> Any:
         return psycopg2.connect(database_url)  # no access to the maintenance database: try the app's
 
 
-def prepare_database(database_url: str, name: str, env: dict[str, str], fresh: bool, scale: str) -> None:
-    """Create the benchmark database when missing, then migrate it and seed the demo county."""
+def prepare_database(
+    database_url: str, name: str, env: dict[str, str], fresh: bool, scale: str
+) -> dict[str, str]:
+    """Create the benchmark database when missing, migrate it, seed the demo county and add the filing
+    account (bench/fixtures.py); returns the ids bench/fixtures.py prints."""
     import psycopg2
 
     try:
@@ -192,9 +204,46 @@ def prepare_database(database_url: str, name: str, env: dict[str, str], fresh: b
         started = time.monotonic()
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "seed_demo", *seed_scale_arguments(env, scale), "--quiet-logins")
-        log(f"database {name} migrated and seeded ({time.monotonic() - started:.1f} s)")
+        ids = bench_fixtures(env)
+        vacuum(database_url)
+        log(f"database {name} migrated, seeded and vacuumed ({time.monotonic() - started:.1f} s)")
+        return ids
     finally:
         conn.close()
+
+
+def vacuum(database_url: str) -> None:
+    """VACUUM ANALYZE the benchmark database, as autovacuum would soon after a bulk load: statistics for
+    the planner, and the visibility map that lets index-only scans skip the table. Seconds after the
+    county's first seed, nothing to do on later runs."""
+    import psycopg2
+
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True  # VACUUM refuses to run inside a transaction
+    try:
+        with conn.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE)")
+    finally:
+        conn.close()
+
+
+def bench_fixtures(env: dict[str, str]) -> dict[str, str]:
+    """Run bench/fixtures.py in the benchmark's environment; the ids it prints."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.fixtures"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("BENCH_FIXTURES ")), None)
+    if done.returncode != 0 or line is None:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-20:])
+        raise BenchError(f"bench/fixtures.py failed on the benchmark database:\n{tail}")
+    ids: dict[str, str] = json.loads(line.removeprefix("BENCH_FIXTURES "))
+    return ids
 
 
 def seed_scale_arguments(env: dict[str, str], scale: str) -> list[str]:
@@ -346,14 +395,39 @@ def http_json(url: str, data: dict[str, str] | None = None, headers: dict[str, s
         raise BenchError(f"{url} answered {exc.code}: {exc.read()[:300].decode(errors='replace')}") from exc
 
 
-def run_context(base_url: str) -> dict[str, str]:
-    """What scenarios' paths and headers are formatted with: county_admin's token and primary key."""
+def session_login(base_url: str, username: str, password: str) -> str:
+    """Log in on /login/ like a browser (CSRF cookie and token, then the form); the session cookie."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(f"{base_url}/login/", timeout=10) as answer:
+        page = answer.read().decode(errors="replace")
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if found is None:
+        raise BenchError(f"{base_url}/login/ has no CSRF token in its form")
+    body = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": found.group(1)})
+    request = urllib.request.Request(  # noqa: S310 (our own http URL)
+        f"{base_url}/login/", data=body.encode(), headers={"Referer": f"{base_url}/login/"}
+    )
+    with opener.open(request, timeout=30):
+        pass
+    session = next((cookie.value for cookie in jar if cookie.name == "sessionid"), None)
+    if not session:
+        raise BenchError(f"logging in {username} on /login/ gave no session (wrong demo password?)")
+    return session
+
+
+def run_context(base_url: str, users: list[str], shared: dict[str, str]) -> dict[str, dict[str, str]]:
+    """What each user's scenarios are formatted with: {user: {token, session, user_id, **shared}}."""
     password = os.environ.get("DEMO_PASSWORD", "xiangzhi-demo")
-    token = http_json(f"{base_url}/api/v1/auth/token/", {"username": BENCH_USER, "password": password})[
-        "token"
-    ]
-    me = http_json(f"{base_url}/api/v1/me/", headers={"Authorization": f"Token {token}"})
-    return {"token": token, "user_id": str(me["id"])}
+    contexts: dict[str, dict[str, str]] = {}
+    for username in dict.fromkeys([BENCH_USER, *users]):
+        token = http_json(f"{base_url}/api/v1/auth/token/", {"username": username, "password": password})[
+            "token"
+        ]
+        me = http_json(f"{base_url}/api/v1/me/", headers={"Authorization": f"Token {token}"})
+        session = session_login(base_url, username, password)
+        contexts[username] = {**shared, "token": token, "session": session, "user_id": str(me["id"])}
+    return contexts
 
 
 # --- wrk --------------------------------------------------------------------------------------------------
@@ -373,17 +447,24 @@ def run_wrk(
     duration: int,
     args: argparse.Namespace,
     script_dir: Path,
+    *,
+    warmup: bool = False,
+    connections: int | None = None,
 ) -> dict[str, Any]:
     script = script_dir / f"{target.name}.lua"
     if not script.exists():
         script.write_text(
             target.lua_source() + "\n" + REPORT_LUA.read_text(encoding="utf-8"), encoding="utf-8"
         )
-    command = [wrk_binary(), "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s"]
+    conns = connections or args.connections
+    threads = min(args.threads, conns)
+    command = [wrk_binary(), "-t", str(threads), "-c", str(conns), "-d", f"{duration}s"]
     command += ["--timeout", "10s", "-s", str(script)]
     for header in target.header_lines(context):
         command += ["-H", header]
     command.append(base_url + target.url_path(context))
+    if target.lua_args:
+        command += ["--", *target.script_args(context)]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=duration + 60, check=False, cwd=BENCH_DIR
     )
@@ -398,9 +479,24 @@ def run_wrk(
             f"{target.name}: {result['non2xx']} of {result['requests']} answers were not 2xx "
             f"(by status: {result['non2xx_by_status']}); the numbers would not mean anything."
         )
-    if result["requests"] == 0:
+    # A warm-up may end before a cold worker's first page (imports, template compilation) is done.
+    if result["requests"] == 0 and not warmup:
         raise BenchError(f"{target.name}: wrk completed no request at all (errors: {result['errors']}).")
     return result
+
+
+def drain(base_url: str) -> None:
+    """Wait until the workers have served what wrk left queued when it stopped.
+
+    wrk stops after its duration with requests in flight; gunicorn's sync workers still serve them, so a
+    slow target (filing with a photo) would eat into the next target's first seconds. One answer from
+    the JSON floor, which queues behind them, means they are done.
+    """
+    with (
+        contextlib.suppress(urllib.error.URLError, OSError),
+        urllib.request.urlopen(base_url + FLOORS["json"].path, timeout=120),  # noqa: S310
+    ):
+        pass
 
 
 # --- The run ----------------------------------------------------------------------------------------------
@@ -432,12 +528,22 @@ def summarise(targets: list[Scenario], runs: list[dict[str, Any]]) -> list[dict[
                 "requests_per_s": median["requests_per_s"],
                 "p50_ms": median["latency_ms"]["p50"],
                 "p99_ms": median["latency_ms"]["p99"],
+                "server_p50_ms": median.get("server_ms", {}).get("p50"),
+                "server_p99_ms": median.get("server_ms", {}).get("p99"),
+                "db_p50_ms": median.get("db_ms", {}).get("p50"),
+                "queries": median.get("queries", {}).get("p50"),
+                "queries_max": max(
+                    (r["result"].get("queries", {}).get("max", 0) for r in measured), default=0
+                ),
                 "runs_requests_per_s": [r["result"]["requests_per_s"] for r in measured],
                 "requests": sum(r["result"]["requests"] for r in measured),
                 "socket_errors": sum(socket_errors(r["result"]) for r in measured),
                 "non2xx": sum(r["result"]["non2xx"] for r in measured),
                 "ratio": None,
                 "round_ratios": [],
+                "requirement": target.requirement,
+                "met": None,
+                **_latency_fields(runs, target.name),
             }
         )
     by_name = {row["name"]: row for row in rows}
@@ -453,10 +559,41 @@ def summarise(targets: list[Scenario], runs: list[dict[str, Any]]) -> list[dict[
             row["ratio"] = row["requests_per_s"] / by_name[floor]["requests_per_s"]
             rounds = sorted(n for name, n in by_round if name == target.name)
             row["round_ratios"] = [by_round[target.name, n] / by_round[floor, n] for n in rounds]
+        if target.requirement:
+            checks = []
+            if target.min_ratio is not None and row["ratio"] is not None:
+                checks.append(row["ratio"] >= target.min_ratio)
+            if target.max_server_p99_ms is not None and row["latency_server_p99_ms"] is not None:
+                checks.append(row["latency_server_p99_ms"] < target.max_server_p99_ms)
+            row["met"] = all(checks) if checks else None
     return rows
 
 
-def bench_env(database_url: str, redis_url: str, conn_max_age: int) -> dict[str, str]:
+def _latency_fields(runs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """The one-connection runs of a target: the median run by the server's p99 (None without any)."""
+    measured = [r["result"] for r in runs if r["target"] == name and r["phase"] == "latency"]
+    if not measured:
+        return {
+            "latency_requests_per_s": None,
+            "latency_p50_ms": None,
+            "latency_p99_ms": None,
+            "latency_server_p50_ms": None,
+            "latency_server_p99_ms": None,
+            "latency_runs_server_p99_ms": [],
+        }
+    ordered = sorted(measured, key=lambda r: r["server_ms"]["p99"])
+    median = ordered[(len(ordered) - 1) // 2]
+    return {
+        "latency_requests_per_s": median["requests_per_s"],
+        "latency_p50_ms": median["latency_ms"]["p50"],
+        "latency_p99_ms": median["latency_ms"]["p99"],
+        "latency_server_p50_ms": median["server_ms"]["p50"],
+        "latency_server_p99_ms": median["server_ms"]["p99"],
+        "latency_runs_server_p99_ms": [r["server_ms"]["p99"] for r in measured],
+    }
+
+
+def bench_env(database_url: str, redis_url: str, conn_max_age: int, media_root: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -468,31 +605,67 @@ def bench_env(database_url: str, redis_url: str, conn_max_age: int) -> dict[str,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CONN_MAX_AGE=str(conn_max_age),
         LOG_LEVEL="WARNING",
+        # The filing scenario stores a photo per request: in a directory removed after the run.
+        MEDIA_ROOT=media_root,
     )
     return env
 
 
 def measure(
-    args: argparse.Namespace, base_url: str, targets: list[Scenario], runs: list[dict[str, Any]]
+    args: argparse.Namespace,
+    base_url: str,
+    targets: list[Scenario],
+    runs: list[dict[str, Any]],
+    shared: dict[str, str],
 ) -> None:
-    context = run_context(base_url)
     with tempfile.TemporaryDirectory(prefix="xiangzhi-bench-") as scripts:
         script_dir = Path(scripts)
+        photo = script_dir / "phone-photo.jpg"
+        fixtures.phone_photo(photo)
+        contexts = run_context(base_url, [t.user for t in targets], {**shared, "photo": str(photo)})
         for target in targets:
             log(f"warming up {target.name} ({args.warmup} s)")
-            result = run_wrk(target, base_url, context, args.warmup, args, script_dir)
+            result = run_wrk(
+                target, base_url, contexts[target.user], args.warmup, args, script_dir, warmup=True
+            )
             runs.append({"target": target.name, "phase": "warmup", "round": 0, "result": result})
+            drain(base_url)
         for round_number in range(1, args.repeat + 1):
             for target in targets:
-                result = run_wrk(target, base_url, context, args.duration, args, script_dir)
+                result = run_wrk(target, base_url, contexts[target.user], args.duration, args, script_dir)
+                drain(base_url)
                 runs.append(
                     {"target": target.name, "phase": "measure", "round": round_number, "result": result}
                 )
-                rps = result["requests_per_s"]
-                log(
-                    f"round {round_number}/{args.repeat} {target.name}: {rps:.0f} req/s, "
-                    f"p50 {result['latency_ms']['p50']:.1f} ms, p99 {result['latency_ms']['p99']:.1f} ms"
+                log_run(f"round {round_number}/{args.repeat} {target.name}", result)
+            # The latency a user sees from one request, without 31 others queueing in front of it or
+            # competing for the cores: one connection, for the scenarios with a latency requirement.
+            for target in targets:
+                if target.max_server_p99_ms is None:
+                    continue
+                result = run_wrk(
+                    target,
+                    base_url,
+                    contexts[target.user],
+                    args.duration,
+                    args,
+                    script_dir,
+                    connections=LATENCY_CONNECTIONS,
                 )
+                drain(base_url)
+                runs.append(
+                    {"target": target.name, "phase": "latency", "round": round_number, "result": result}
+                )
+                log_run(f"round {round_number}/{args.repeat} {target.name} (one connection)", result)
+
+
+def log_run(what: str, result: dict[str, Any]) -> None:
+    server = result.get("server_ms", {})
+    log(
+        f"{what}: {result['requests_per_s']:.0f} req/s, "
+        f"p50 {result['latency_ms']['p50']:.1f} ms, p99 {result['latency_ms']['p99']:.1f} ms; "
+        f"server p50 {server.get('p50', 0):.1f} ms, p99 {server.get('p99', 0):.1f} ms"
+    )
 
 
 def _raise_exit(signum: int, frame: object) -> None:
@@ -510,6 +683,7 @@ def main(argv: list[str]) -> int:
     targets = [FLOORS["json"], FLOORS["select"]]
     targets += [s for s in SCENARIOS if not args.only or s.name in args.only]
     runs: list[dict[str, Any]] = []
+    media_root = ""
     record: dict[str, Any] = {"ok": False, "error": None, "started": started.isoformat(timespec="seconds")}
     try:
         wrk_binary()
@@ -517,8 +691,9 @@ def main(argv: list[str]) -> int:
         if not database_url or not redis_url:
             raise BenchError("DATABASE_URL and REDIS_URL must be set: run the benchmarks with `make bench`.")
         url, db_name = bench_database_url(database_url, args.db_name, args.seed_scale)
-        env = bench_env(url, redis_url, args.conn_max_age)
-        prepare_database(url, db_name, env, args.fresh, args.seed_scale)
+        media_root = tempfile.mkdtemp(prefix="xiangzhi-bench-media-")
+        env = bench_env(url, redis_url, args.conn_max_age, media_root)
+        shared = prepare_database(url, db_name, env, args.fresh, args.seed_scale)
         meta = report.machine(url, redis_url)
         meta |= {"database": db_name, "seed_scale": args.seed_scale, "started": record["started"]}
         load = float(meta["load_average_start"].split()[0]) if meta["load_average_start"] != "unknown" else 0
@@ -536,7 +711,7 @@ def main(argv: list[str]) -> int:
         with gunicorn(
             env, args.workers, args.results_dir / f"gunicorn-{stamp}-{os.getpid()}.log"
         ) as base_url:
-            measure(args, base_url, targets, runs)
+            measure(args, base_url, targets, runs, shared)
         meta["load_average_end"] = report.load_average()
         rows = summarise(targets, runs)
         record |= {"ok": True, "summary": rows}
@@ -551,10 +726,13 @@ def main(argv: list[str]) -> int:
     finally:
         if "meta" in record:  # a run that got as far as gunicorn; earlier failures leave no file
             results_path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if media_root:
+            shutil.rmtree(media_root, ignore_errors=True)
     print(report.table(rows))
     print(f"\nraw results: {results_path}")
     if args.write_docs:
-        DOCS_PATH.write_text(report.markdown(meta, settings, rows), encoding="utf-8")
+        kept = report.kept_notes(DOCS_PATH.read_text(encoding="utf-8") if DOCS_PATH.exists() else "")
+        DOCS_PATH.write_text(report.markdown(meta, settings, rows) + kept, encoding="utf-8")
         print(f"wrote {DOCS_PATH.relative_to(ROOT)}")
     return 0
 

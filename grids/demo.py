@@ -21,14 +21,14 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from governance.audit import audit_record
 from governance.demo import _Ids, _Writer
 from governance.models import AuditAction, Region, RegionKind, RegionLevel, Resident, RoleAssignment, User
 from governance.roles import Role
 from grids import demo_texts as texts
-from grids.calendar import WorkCalendar
+from grids.calendar import WorkCalendar, local_date
 from grids.defaults import grids_defaults_install
 from grids.models import (
     Case,
@@ -57,6 +57,19 @@ DEMO_GRID_OPEN_CASES = 4
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
 S = CaseStatus
+
+# gettext remembered for the build in progress: a county-scale build asks for the same dozen notes
+# millions of times, and each lookup goes through the active language's thread-local. _CaseBuilder.build
+# empties it before and after, so a build never reuses the strings of another language.
+_translated: dict[str, str] = {}
+
+
+def _(message: str) -> str:
+    found = _translated.get(message)
+    if found is None:
+        found = _translated[message] = gettext(message)
+    return found
+
 
 BULK_MODELS = (
     User,
@@ -135,6 +148,7 @@ class _CaseBuilder:
         self.year_ago = now - dt.timedelta(days=365)
         self._pending_leader_links: list[tuple[int, int]] = []
         self._agreed: set[int] = set()
+        self._deadlines: dict[tuple[dt.date, int], dt.datetime] = {}
         self.calendar = WorkCalendar.for_span(
             timezone.localdate(self.year_ago) - dt.timedelta(days=7),
             timezone.localdate(now) + dt.timedelta(days=90),
@@ -143,6 +157,13 @@ class _CaseBuilder:
     # -- orchestration ---------------------------------------------------------------------------------
 
     def build(self) -> int:
+        _translated.clear()
+        try:
+            return self._build()
+        finally:
+            _translated.clear()
+
+    def _build(self) -> int:
         if connection.vendor == "postgresql":
             tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in BULK_MODELS)
             with connection.cursor() as cursor:
@@ -170,6 +191,13 @@ class _CaseBuilder:
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), list(BULK_MODELS)):
                 cursor.execute(sql)
+            if connection.vendor == "postgresql":
+                # Statistics for the planner now, not when autovacuum gets round to the new rows: the
+                # first assessment and queue pages after a seed are planned on the real table sizes.
+                analysed = [Case, CaseEvent, CaseSupervision, MediationSession, MediationAgreement]
+                cursor.execute(
+                    "ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in analysed)
+                )
         counts = self.writer.counts
         audit_record(
             actor=None,
@@ -413,6 +441,15 @@ class _CaseBuilder:
             surname = self.rng.choice(grid.residents)[1][0]
         return self.rng.choice(options).format(place=self.rng.choice(texts.PLACES), surname=surname)
 
+    def _deadline(self, at: dt.datetime, days: int) -> dt.datetime:
+        """calendar.add_working_days(at, days), which depends only on the local date of `at`: remembered
+        per (date, days), as ~600,000 assignments at county scale fall on ~365 dates."""
+        key = (local_date(at), days)
+        found = self._deadlines.get(key)
+        if found is None:
+            found = self._deadlines[key] = self.calendar.add_working_days(at, days)
+        return found
+
     def _later(self, at: dt.datetime, low_hours: float, high_hours: float) -> dt.datetime:
         return at + dt.timedelta(hours=self.rng.uniform(low_hours, high_hours))
 
@@ -474,8 +511,8 @@ class _CaseBuilder:
                     "at": step.at,
                     "note": step.note,
                     "is_public": step.is_public,
-                    # JSON text: COPY and SQLite take it as it is.
-                    "data": json.dumps(step.data, ensure_ascii=False),
+                    # JSON text: COPY and SQLite take it as it is (most entries carry none).
+                    "data": json.dumps(step.data, ensure_ascii=False) if step.data else "{}",
                 },
             )
             if step.to:
@@ -614,8 +651,8 @@ class _CaseBuilder:
         row["assigned_unit_id"] = unit
         row["assigned_user_id"] = staff
         row["assigned_at"] = at
-        row["sign_deadline"] = self.calendar.add_working_days(at, sign_days)
-        row["resolve_deadline"] = self.calendar.add_working_days(at, resolve_days)
+        row["sign_deadline"] = self._deadline(at, sign_days)
+        row["resolve_deadline"] = self._deadline(at, resolve_days)
         row["signed_on_time"] = None
         row["resolved_on_time"] = None
         if rng.random() < 0.05 and not forced_open:
@@ -628,8 +665,8 @@ class _CaseBuilder:
             if not step("assign", S.ASSIGNED, at, staff, data={"unit_id": unit}):
                 return None
             row["assigned_at"] = at
-            row["sign_deadline"] = self.calendar.add_working_days(at, sign_days)
-            row["resolve_deadline"] = self.calendar.add_working_days(at, resolve_days)
+            row["sign_deadline"] = self._deadline(at, sign_days)
+            row["resolve_deadline"] = self._deadline(at, resolve_days)
         window = (row["sign_deadline"] - at).total_seconds() / 3600
         late_sign = rng.random() < 0.07
         at = (
