@@ -4,12 +4,16 @@ Guarantees, for each call (each runs in one transaction.atomic(), nested in the 
 one, so the caller's other writes commit or roll back with the postings):
 - the legs sum to zero and none is zero (checked here with a Chinese message; the deferred trigger of
   points 0002 refuses to COMMIT an unbalanced transaction whatever writes it);
-- the accounts are locked (SELECT … FOR UPDATE) in ascending id order, so two postings touching the same
-  accounts serialise instead of deadlocking;
+- the household accounts are locked (SELECT … FOR NO KEY UPDATE) in ascending id order, so two postings
+  touching the same households serialise instead of deadlocking;
 - a household account never goes below zero: checked under the lock with a clear 409 Conflict
   `insufficient_points` (the CHECK constraint is the backstop);
-- stored balances change only here, with F() in the same transaction as the postings; postings are
-  never updated or deleted (a trigger refuses it), a mistake is undone by ledger_reverse.
+- only household accounts keep a stored balance (the spendable figure the till reads and checks under
+  the lock), changed only here in the same transaction as the postings. System accounts (issuance, store
+  sinks, expiry) keep none: their column is pinned at 0 by a CHECK (points 0003) and their balance is the
+  sum of their postings (account_balance, system_balances). A stored balance there would be one row that
+  every award or every receipt of a store locks until COMMIT, serialising a whole redemption day;
+- postings are never updated or deleted (a trigger refuses it), a mistake is undone by ledger_reverse.
 
 These are building blocks for the services (awards, redemptions, expiry), which own the audit entry of
 the domain action; ledger_reverse, a domain action of its own, writes its audit entry.
@@ -23,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -112,11 +116,11 @@ def _legs_checked(legs: Sequence[tuple[Account, int]]) -> dict[int, int]:
 
 
 def accounts_lock(account_ids: Sequence[int] | set[int]) -> dict[int, Account]:
-    """Lock the accounts (SELECT … FOR UPDATE) and return them by id, always in one order: household
-    accounts first, then system accounts (issuance, store sinks, expiry), each by ascending id. Every writer
-    locks through here or takes a household's lock alone first (the till does, to fail fast on a short
-    balance), so concurrent postings wait for each other instead of deadlocking: a redemption (household,
-    then its store's sink) and a return of another receipt (the same two) can never hold one each."""
+    """Lock the accounts (SELECT … FOR NO KEY UPDATE) and return them by id, always in one order: household
+    accounts first, then any system account, each by ascending id. The writers lock household accounts only
+    (system accounts keep no stored balance, so there is nothing to guard on them), through here or, at the
+    till, with the one conditional UPDATE of household_debit_post; concurrent postings touching the same
+    households wait for each other instead of deadlocking."""
     household_first = Case(When(kind=AccountKind.HOUSEHOLD, then=Value(0)), default=Value(1))
     # FOR NO KEY UPDATE, not FOR UPDATE: the foreign-key checks other transactions run at COMMIT (FOR KEY
     # SHARE on the accounts their postings name) must not wait on these locks, or they deadlock with them.
@@ -147,12 +151,14 @@ def ledger_post(
         raise ValueError(f"unknown transaction kind: {kind}")
     net = _legs_checked(legs)
     with transaction.atomic():
-        locked = accounts_lock(set(net))
-        if len(locked) != len(net):
+        # Only household accounts are locked: they alone hold a stored balance to check and move.
+        kinds = dict(Account.objects.filter(pk__in=sorted(net)).values_list("pk", "kind"))
+        if len(kinds) != len(net):
             raise DomainError("ledger_account_missing", _("分录的账户不存在。"))
-        for account_id, amount in net.items():
-            account = locked[account_id]
-            if account.kind == AccountKind.HOUSEHOLD and account.balance + amount < 0:
+        locked = accounts_lock({pk for pk, kind in kinds.items() if kind == AccountKind.HOUSEHOLD})
+        for account_id, account in locked.items():
+            amount = net[account_id]
+            if account.balance + amount < 0:
                 raise Conflict(
                     "insufficient_points",
                     _("积分不足：该户可用积分 %(balance)d 分，本次需要 %(needed)d 分。")
@@ -171,13 +177,13 @@ def ledger_post(
         Posting.objects.bulk_create(
             [Posting(transaction=entry, account_id=account.pk, amount=amount) for account, amount in legs]
         )
-        _balances_move({account_id: amount for account_id, amount in net.items() if amount})
+        _balances_move({account_id: net[account_id] for account_id in locked if net[account_id]})
     return entry
 
 
 def _balances_move(deltas: dict[int, int]) -> None:
-    """Add each delta to its (already locked) account's stored balance: one UPDATE … FROM (VALUES …) on
-    PostgreSQL whatever the number of accounts (an expiry run touches a whole township)."""
+    """Add each delta to its (already locked) household account's stored balance: one UPDATE … FROM
+    (VALUES …) on PostgreSQL whatever the number of accounts (an expiry run touches a whole township)."""
     if not deltas:
         return
     now = timezone.now()
@@ -238,6 +244,95 @@ def ledger_reverse(*, transaction: LedgerTransaction, actor: Any, memo: str) -> 
             detail=reversal.memo,
         )
     return reversal
+
+
+def account_balance(account: Account) -> int:
+    """The account's balance: the stored one for a household (one indexed row), the sum of its postings
+    for a system account (which keeps none)."""
+    if account.kind == AccountKind.HOUSEHOLD:
+        return int(Account.objects.filter(pk=account.pk).values_list("balance", flat=True).get())
+    total = Posting.objects.filter(account_id=account.pk).aggregate(total=Sum("amount"))["total"]
+    return int(total or 0)
+
+
+def system_balances(*, kind: str, township_id: int | None = None) -> int:
+    """The summed balance of every system account of `kind` (in one township when given): points issued
+    are −issuance, redeemed are +store sinks, expired are +expiry."""
+    postings = Posting.objects.filter(account__kind=kind)
+    if township_id is not None:
+        postings = postings.filter(account__township_id=township_id)
+    return int(postings.aggregate(total=Sum("amount"))["total"] or 0)
+
+
+def household_debit_post(
+    *,
+    township_id: int,
+    kind: str,
+    memo: str,
+    household_id: int,
+    to_account_id: int,
+    points: int,
+    minimum: int,
+    actor_id: int | None,
+) -> tuple[int, int, int]:
+    """The till's hot path: take `points` (> 0) from the household's account into the system account
+    `to_account_id` as one balanced transaction. Returns (transaction id, household account id, balance
+    after). Call it inside the caller's transaction, after any item locks (lock order: items → household).
+
+    Three statements, no ORM: one conditional UPDATE that locks the household's row, checks the balance
+    (≥ `points` and ≥ the township's `minimum`) and debits it; the transaction row; its two postings.
+    Conflict 409 `below_min_balance` or `insufficient_points` when the balance falls short (nothing
+    written; the household's account is read again to say by how much)."""
+    if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
+        raise DomainError("ledger_amount_zero", _("分录积分不能为零。"))
+    if kind not in TransactionKind.values:
+        raise ValueError(f"unknown transaction kind: {kind}")
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    table = Account._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = balance - %s, updated_at = %s "  # noqa: S608
+            "WHERE household_id = %s AND kind = %s AND balance >= %s RETURNING id, balance",
+            [points, now, household_id, AccountKind.HOUSEHOLD, max(points, minimum)],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                f"SELECT balance FROM {table} WHERE household_id = %s",  # noqa: S608
+                [household_id],
+            )
+            found = cursor.fetchone()
+            balance = int(found[0]) if found is not None else 0
+            if balance < minimum:
+                raise Conflict(
+                    "below_min_balance",
+                    _("未达兑换起点：可用 %(balance)s 分，满 %(minimum)s 分才能兑换。")
+                    % {"balance": balance, "minimum": minimum},
+                    balance=balance,
+                    minimum=minimum,
+                )
+            raise Conflict(
+                "insufficient_points",
+                _("积分不足：可用 %(balance)s 分，需要 %(total)s 分。")
+                % {"balance": balance, "total": points},
+                balance=balance,
+                total=points,
+            )
+        account_id, balance_after = int(row[0]), int(row[1])
+        cursor.execute(
+            f"INSERT INTO {LedgerTransaction._meta.db_table} "  # noqa: S608
+            "(kind, township_id, memo, reverses_id, created_by_id, created_at) "
+            "VALUES (%s, %s, %s, NULL, %s, %s) RETURNING id",
+            [kind, township_id, memo[:200], actor_id, now],
+        )
+        transaction_id = int(cursor.fetchone()[0])
+        cursor.execute(
+            f"INSERT INTO {Posting._meta.db_table} (transaction_id, account_id, amount, created_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)",
+            [transaction_id, account_id, -points, now, transaction_id, to_account_id, points, now],
+        )
+    return transaction_id, account_id, balance_after
 
 
 def _atomic() -> Any:

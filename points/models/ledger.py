@@ -6,7 +6,9 @@ Invariants, enforced in the database where it can:
    transaction that names the original (`reverses`, UNIQUE: a transaction is reversed at most once).
 3. A household's balance never goes below zero (CHECK); balances change only in the service that writes
    the postings, in the same transaction, under a row lock on the account.
-4. A stored balance equals the sum of its postings (LedgerCheck records each verification run).
+4. A household's stored balance equals the sum of its postings (LedgerCheck records each verification
+   run); system accounts (issuance, store sinks, expiry) store none (CHECK: 0), their balance is the sum
+   of their postings.
 Points are integers.
 """
 
@@ -48,7 +50,7 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="sink",
     )
-    # Spendable points: the sum of posted postings.
+    # Spendable points: the sum of posted postings (households only; 0 on system accounts).
     balance = models.IntegerField(_("可用积分"), default=0)
     # Awards under public notice: visible, not spendable (the first phase of a two-phase award).
     pending = models.IntegerField(_("公示中积分"), default=0)
@@ -67,6 +69,12 @@ class Account(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(pending__gte=0), name="points_account_pending_nonnegative"
+            ),
+            # Only a household keeps a stored balance; a system account's is the sum of its postings
+            # (points.ledger.account_balance), so no row of it is locked by every award or receipt.
+            models.CheckConstraint(
+                condition=models.Q(kind="household") | models.Q(balance=0),
+                name="points_account_system_no_stored_balance",
             ),
             models.CheckConstraint(
                 condition=~models.Q(kind="household") | models.Q(household__isnull=False),

@@ -2,7 +2,8 @@
 
 One SQL statement, so every figure comes from one snapshot (balances and their postings always commit
 together, so a consistent ledger never shows a difference mid-traffic). It checks:
-- every account's stored balance equals the sum of its postings (`balance_mismatch`);
+- every household account's stored balance equals the sum of its postings (`balance_mismatch`; system
+  accounts store none, their CHECK pins the column at 0 and their balance is their postings' sum);
 - every transaction's postings sum to zero (`transaction_unbalanced`) and it has postings
   (`transaction_empty`);
 - all postings together sum to zero (`postings_total`);
@@ -46,7 +47,8 @@ SELECT 'accounts_checked', NULL::bigint, (SELECT COUNT(*) FROM accounts), NULL::
 UNION ALL
 SELECT 'postings_total', NULL, (SELECT COALESCE(SUM(amount), 0)::bigint FROM {posting}), 0, ''
 UNION ALL
-SELECT 'balance_mismatch', id, balance, total, kind FROM accounts WHERE balance <> total
+SELECT 'balance_mismatch', id, balance, total, kind FROM accounts
+WHERE kind = 'household' AND balance <> total
 UNION ALL
 SELECT 'household_overdrawn', id, balance, 0, kind FROM accounts WHERE kind = 'household' AND balance < 0
 UNION ALL

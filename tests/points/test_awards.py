@@ -342,8 +342,7 @@ def test_posting_after_notice_moves_pending_to_balance_exactly_once(world):
     assert balance(world, "王家") == (3, 0)
     assert balance(world, "李家") == (2, 0)
     issuance = ledger.system_account(world.regions["城关镇"], AccountKind.ISSUANCE)
-    issuance.refresh_from_db()
-    assert issuance.balance == -5
+    assert ledger.account_balance(issuance) == -5
     assert Posting.objects.aggregate(total=Sum("amount"))["total"] == 0
     # A direct second post of the same award does nothing.
     assert services.award_post(award_id=award.pk, now=NOW + dt.timedelta(days=8)) is False

@@ -39,7 +39,7 @@ from django.utils import timezone
 from common.errors import DomainError
 from common.models import IdempotencyRecord
 from governance.models import Household
-from points.ledger import account_for_household, ledger_reverse
+from points.ledger import account_for_household, ledger_reverse, system_balances
 from points.models import (
     Account,
     AccountKind,
@@ -231,15 +231,16 @@ def test_bank(demo_county):
         assert item.on_hand == moved >= 0, item.name
 
     # issued − redeemed − expired = sum of household balances, each side also from the domain tables.
-    def total(kind: str) -> int:
-        return Account.objects.filter(kind=kind).aggregate(total=Sum("balance"))["total"] or 0
-
+    # (System accounts store no balance: theirs is the sum of their postings.)
     issued, redeemed, expired = (
-        -total(AccountKind.ISSUANCE),
-        total(AccountKind.STORE_SINK),
-        total(AccountKind.EXPIRY),
+        -system_balances(kind=AccountKind.ISSUANCE),
+        system_balances(kind=AccountKind.STORE_SINK),
+        system_balances(kind=AccountKind.EXPIRY),
     )
-    households_total = total(AccountKind.HOUSEHOLD)
+    assert not Account.objects.exclude(kind=AccountKind.HOUSEHOLD).exclude(balance=0).exists()
+    households_total = (
+        Account.objects.filter(kind=AccountKind.HOUSEHOLD).aggregate(total=Sum("balance"))["total"] or 0
+    )
     assert issued - redeemed - expired == households_total
     receipts = Redemption.objects.aggregate(total=Sum("total_points"))["total"] or 0
     returned = sum(

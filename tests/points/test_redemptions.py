@@ -13,9 +13,10 @@ from django.db.models import Sum
 from common.errors import Conflict, DomainError, NotFound
 from common.models import IdempotencyRecord
 from governance.models import AuditEvent
-from points.ledger import store_sink
+from points.ledger import account_balance, store_sink
 from points.models import (
     Account,
+    AccountKind,
     DayStatus,
     Item,
     LedgerTransaction,
@@ -60,14 +61,17 @@ def redeem(
 
 
 def assert_ledger_consistent() -> None:
-    """Every transaction sums to zero; every stored balance equals its postings; stock equals movements."""
+    """Every transaction sums to zero; every household's stored balance equals its postings, every system
+    account stores none; stock equals movements."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT transaction_id FROM points_posting GROUP BY 1 HAVING SUM(amount) <> 0")
         assert cursor.fetchall() == []
     for account in Account.objects.all():
-        assert account.balance == (
-            Posting.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
-        )
+        postings = Posting.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
+        stored = account.balance if account.kind == AccountKind.HOUSEHOLD else account_balance(account)
+        assert stored == postings
+        if account.kind != AccountKind.HOUSEHOLD:
+            assert account.balance == 0
     for item in Item.objects.all():
         assert item.on_hand == (
             StockMovement.objects.filter(item=item).aggregate(s=Sum("quantity"))["s"] or 0
@@ -79,12 +83,12 @@ def assert_ledger_consistent() -> None:
 
 
 def test_a_redemption_debits_the_household_credits_the_sink_takes_the_stock_and_writes_the_receipt(world):
-    sink_before = store_sink(world.stores["城关"]).balance
+    sink_before = account_balance(store_sink(world.stores["城关"]))
     receipt = redeem(world, [("大米", 2), ("洗衣粉", 1)])
 
     assert receipt.total_points == 2 * 30 + 10
     assert balance(world.households["王家"]) == 100 - 70
-    assert Account.objects.get(pk=store_sink(world.stores["城关"]).pk).balance == sink_before + 70
+    assert account_balance(store_sink(world.stores["城关"])) == sink_before + 70
     assert on_hand(world.items["大米"]) == 3
     assert on_hand(world.items["洗衣粉"]) == 0
     assert re.fullmatch(r"DH\d{8}\d{6}", receipt.receipt_number)
