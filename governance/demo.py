@@ -158,6 +158,8 @@ COUNT_LABELS = {
     "talents": gettext_lazy("“七个一百”乡土人才"),
     "gatherings": gettext_lazy("神农英雄会"),
     "role_models": gettext_lazy("先进典型"),
+    "points_stores": gettext_lazy("积分超市"),
+    "points_items": gettext_lazy("积分超市兑换商品"),
 }
 
 
@@ -242,6 +244,9 @@ def seed_demo_county(
     from grids.demo import seed_demo_cases
 
     seed_demo_cases(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
+    from points.demo import seed_demo_points  # the points year sits on the grid leaders and staff just made
+
+    seed_demo_points(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
     return regions
 
 
@@ -250,6 +255,8 @@ def demo_county_counts() -> dict[str, int]:
     county = Region.objects.filter(parent=None, name=COUNTY[0]).first()
     if county is None:
         return {}
+    from points.demo import points_demo_counts  # points builds on this module
+
     under = county.path
     regions = Region.objects.filter(path__startswith=under)
     members = PartyMember.objects.filter(resident__household__grid__path__startswith=under)
@@ -269,6 +276,7 @@ def demo_county_counts() -> dict[str, int]:
         "talents": Talent.objects.filter(resident__household__grid__path__startswith=under).count(),
         "gatherings": ShennongGathering.objects.filter(role_models__in=role_models).distinct().count(),
         "role_models": role_models.count(),
+        **points_demo_counts(under),
     }
 
 

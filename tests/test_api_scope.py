@@ -59,7 +59,17 @@ from grids.services.projects import project_create_from_case
 from grids.services.worklog import work_log_record
 from points.defaults import points_defaults_install
 from points.ledger import account_for_household, ledger_post, system_account
-from points.models import Award, Evaluation, Item, Objection, Posting, Redemption, RedemptionReturn, Store
+from points.models import (
+    Award,
+    Evaluation,
+    Item,
+    Objection,
+    Posting,
+    Redemption,
+    RedemptionReturn,
+    StockMovement,
+    Store,
+)
 from points.models import Rule as PointsRule
 from points.services import stores as store_services
 from points.services.awards import award_propose, award_review
@@ -147,6 +157,7 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
         "the public points board of a village: no log-in, no personal data"
     ),
     "/api/v1/points/evaluations/": Scoped(Evaluation, "village__path"),
+    # POST .../{id}/nominations/, review/, open-voting/, votes/, decide/ act on the evaluation above.
     "/api/v1/points/evaluations/{id}/": Scoped(Evaluation, "village__path"),
     "/api/v1/points/rules/": Exempt("the points rules catalog: county-wide items, not regional data"),
     "/api/v1/points/rules/{id}/": Exempt("a points rules catalog item: county-wide, read-only here"),
@@ -183,6 +194,13 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
         under=(Redemption, "household__grid__path"),
     ),
     "/api/v1/points/stores/{id}/items/": Scoped(Item, "store__region__path", under=(Store, "region__path")),
+    # Stores the caller manages (or whose till they were granted); an item and its stock ledger are its
+    # store's (POST .../stock-in/ and .../adjustments/ act on the item above them).
+    "/api/v1/points/stores/": Scoped(Store, "region__path"),
+    "/api/v1/points/items/{id}/": Scoped(Item, "store__region__path"),
+    "/api/v1/points/items/{id}/movements/": Scoped(
+        StockMovement, "item__store__region__path", under=(Item, "store__region__path")
+    ),
     "/api/v1/governance/exports/": Exempt("the caller's own export jobs only"),
     "/api/v1/governance/exports/{id}/": Exempt("one of the caller's own export jobs; anyone else's is 404"),
     "/api/v1/governance/exports/{id}/download/": Exempt("the file of one of the caller's own export jobs"),

@@ -14,7 +14,16 @@ from django.utils.translation import gettext as _
 from common.errors import NotFound
 from governance.models import Household
 from points.access import can_run_till, households_visible
-from points.models import Account, Item, Redemption, RedemptionDay, RedemptionLine, RedemptionReturn, Store
+from points.models import (
+    Account,
+    Item,
+    Posting,
+    Redemption,
+    RedemptionDay,
+    RedemptionLine,
+    RedemptionReturn,
+    Store,
+)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 SEARCH_LIMIT = 20
@@ -158,3 +167,21 @@ def day_summary(day: RedemptionDay) -> DaySummary:
         items_given=(given["q"] or 0) - (given["r"] or 0),
         stock=stock,
     )
+
+
+def receipt_balances(receipt: Redemption) -> tuple[int, int]:
+    """The household's balance right after `receipt` was written, and its balance now (they differ once a
+    return or a later award or redemption moved the account). The account's postings are written under its
+    row lock, so their ids follow the order in which they changed the balance: what came after this
+    receipt's posting is subtracted from the stored balance (one indexed sum over the later postings)."""
+    account = Account.objects.filter(household_id=receipt.household_id).first()
+    if account is None:
+        return 0, 0
+    own = Posting.objects.filter(transaction_id=receipt.transaction_id, account=account).values_list(
+        "id", flat=True
+    )
+    posting_id = own.first()
+    if posting_id is None:
+        return account.balance, account.balance
+    later = Posting.objects.filter(account=account, id__gt=posting_id).aggregate(s=Sum("amount"))["s"] or 0
+    return account.balance - later, account.balance

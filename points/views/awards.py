@@ -24,9 +24,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
+from common.excel import xlsx_response
+from governance import access as governance_access
+from governance.audit import audit_record
+from governance.models import AuditAction
+from governance.pii import mask_name
+from governance.selectors import people as people_selectors
 from points.models import AwardStatus, ObjectionStatus, Rule, RuleCategory
 from points.selectors import awards as selectors
 from points.selectors.rules import rules_applicable
@@ -348,24 +354,29 @@ def award_review_queue(request: HttpRequest) -> HttpResponse:
 # --- list and detail -------------------------------------------------------------------------------
 
 
-@_pages
-def award_list(request: HttpRequest) -> HttpResponse:
+def _list_filters(request: HttpRequest) -> dict[str, Any]:
+    """The award list's filters from the query string (the page and its export read the same)."""
+
     def number(name: str) -> int | None:
         value = request.GET.get(name, "")
         return int(value) if value.isdigit() else None
 
     status = request.GET.get("status", "")
-    if status not in AwardStatus.values:
-        status = ""
-    awards = selectors.awards_list(
-        request.user,
-        status=status,
-        grid=number("grid"),
-        village=number("village"),
-        household=number("household"),
-        period=request.GET.get("period", "")[:8],
-        query=request.GET.get("q", "").strip()[:50],
-    )
+    return {
+        "status": status if status in AwardStatus.values else "",
+        "grid": number("grid"),
+        "village": number("village"),
+        "household": number("household"),
+        "period": request.GET.get("period", "")[:8],
+        "query": request.GET.get("q", "").strip()[:50],
+    }
+
+
+@_pages
+def award_list(request: HttpRequest) -> HttpResponse:
+    filters = _list_filters(request)
+    status = filters["status"]
+    awards = selectors.awards_list(request.user, **filters)
     page = Paginator(awards, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -380,6 +391,152 @@ def award_list(request: HttpRequest) -> HttpResponse:
             "can_propose": selectors.is_proposer(request.user),
             "can_review": selectors.is_reviewer(request.user),
         },
+    )
+
+
+# --- Excel exports ---------------------------------------------------------------------------------
+
+EXPORT_MAX_ROWS = 50_000
+
+
+def _names(request: HttpRequest) -> Callable[[Any, str], str]:
+    """How a resident's name goes into an export, as the personal-data rule says: in full where the user
+    holds a role that sees personal data over the household's grid (governance.access.PERSONAL_DATA_ROLES),
+    masked (张*明) elsewhere, e.g. for a viewer."""
+    paths = people_selectors.personal_data_paths(user=request.user)
+
+    def name(award: Any, value: str) -> str:
+        if not value:
+            return ""
+        return value if people_selectors.path_covered(award.household.grid.path, paths) else mask_name(value)
+
+    return name
+
+
+def _export_record(request: HttpRequest, *, what: str, count: int, filters: dict[str, Any]) -> None:
+    """The audit entry of an export holding residents' names (PIPL: every export of personal data)."""
+    paths = governance_access.outermost([path for _role, path in governance_access.assignments(request.user)])
+    audit_record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        object_type="points.award",
+        object_repr=_("%(what)s（%(n)s 条）") % {"what": what, "n": count},
+        region_path=paths[0] if len(paths) == 1 else "",
+        changes={"filters": [None, {k: str(v) for k, v in filters.items() if v}], "rows": [None, count]},
+        detail=_("导出%(what)s Excel，共 %(n)s 行。") % {"what": what, "n": count},
+        request=request,
+    )
+
+
+_CATEGORIES = dict(RuleCategory.choices)
+
+
+def _award_cells(award: Any, name: Callable[[Any, str], str]) -> list[Any]:
+    """The columns every award export starts with (see _AWARD_HEADERS)."""
+    grid = award.household.grid
+    head = award.household.head
+    return [
+        award.pk,
+        grid.parent.name if grid.parent else "",
+        grid.name,
+        award.household.number,
+        name(award, head.name if head else ""),
+        name(award, award.resident.name if award.resident else ""),
+        award.rule.code,
+        award.rule.name,
+        str(_CATEGORIES.get(award.rule.category, award.rule.category)),
+        award.points,
+        award.occurred_on,
+    ]
+
+
+def _award_headers() -> list[str]:
+    return [
+        _("编号"),
+        _("村（社区）"),
+        _("网格"),
+        _("户号"),
+        _("户主"),
+        _("当事人"),
+        _("条目编码"),
+        _("积分条目"),
+        _("类别"),
+        _("分值"),
+        _("发生日期"),
+    ]
+
+
+@_pages
+@require_GET
+def award_list_export(request: HttpRequest) -> HttpResponseBase:
+    """The award list as filtered on its page (status, village, grid, household, period, search), newest
+    first, as .xlsx; residents' names as _names says; the export is written to the audit log."""
+    filters = _list_filters(request)
+    awards = list(selectors.awards_list(request.user, **filters)[:EXPORT_MAX_ROWS])
+    name = _names(request)
+    rows = [
+        [
+            *_award_cells(award, name),
+            award.period,
+            award.get_status_display(),
+            str(award.proposed_by),
+            award.proposed_at,
+            award.reviewed_at,
+            award.notice_ends_at,
+            award.posted_at,
+            award.open_objections,  # type: ignore[attr-defined]
+            award.rejection_reason or award.void_reason,
+            award.note,
+        ]
+        for award in awards
+    ]
+    _export_record(request, what=_("积分申报记录"), count=len(rows), filters=filters)
+    return xlsx_response(
+        filename=_("积分申报记录-%(date)s.xlsx") % {"date": timezone.localdate().isoformat()},
+        sheet_title=_("积分申报记录"),
+        headers=[
+            *_award_headers(),
+            _("周期"),
+            _("状态"),
+            _("申报人"),
+            _("申报时间"),
+            _("审核时间"),
+            _("公示截止"),
+            _("入账时间"),
+            _("未处理异议"),
+            _("退回或作废理由"),
+            _("事迹说明"),
+        ],
+        rows=rows,
+        widths=[8, 14, 14, 12, 10, 10, 10, 28, 12, 8, 12, 10, 10, 12, 18, 18, 18, 18, 10, 24, 36],
+    )
+
+
+@_pages
+@require_GET
+def award_review_export(request: HttpRequest) -> HttpResponseBase:
+    """The review queue as on its page (the proposed awards the user may review, oldest first), as .xlsx;
+    written to the audit log."""
+    if not selectors.is_reviewer(request.user):
+        raise Http404(_("您没有审核积分的权限。"))
+    name = _names(request)
+    rows = [
+        [
+            *_award_cells(award, name),
+            str(award.proposed_by),
+            award.proposed_at,
+            len(award.photos.all()),
+            award.note,
+        ]
+        for award in selectors.review_queue(request.user)[:EXPORT_MAX_ROWS]
+    ]
+    _export_record(request, what=_("积分审核待办"), count=len(rows), filters={})
+    return xlsx_response(
+        filename=_("积分审核待办-%(date)s.xlsx") % {"date": timezone.localdate().isoformat()},
+        sheet_title=_("积分审核待办"),
+        headers=[*_award_headers(), _("申报人"), _("申报时间"), _("照片数"), _("事迹说明")],
+        rows=rows,
+        widths=[8, 14, 14, 12, 10, 10, 10, 28, 12, 8, 12, 12, 18, 8, 36],
     )
 
 

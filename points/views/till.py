@@ -126,12 +126,17 @@ def till_page(request: HttpRequest, day_id: int) -> HttpResponse:
 @_pages
 def till_receipt(request: HttpRequest, redemption_id: int) -> HttpResponse:
     receipt = selectors.receipt_get(request.user, redemption_id)
+    balance_after, balance_now = selectors.receipt_balances(receipt)
+    lines = selectors.receipt_lines(receipt)
     return render(
         request,
         "points/till/receipt.html",
         {
             "receipt": receipt,
-            "lines": selectors.receipt_lines(receipt),
+            "balance_after": balance_after,
+            "balance_now": balance_now,
+            "lines": lines,
+            "returnable": [line for line in lines if line.left],  # type: ignore[attr-defined]
             "returns": selectors.receipt_returns(receipt),
             "idempotency_key": uuid.uuid4().hex,
         },

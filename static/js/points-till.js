@@ -11,16 +11,20 @@
     var leftNode = form.querySelector("[data-left]");
     var confirm = form.querySelector("[data-confirm]");
     var closed = confirm && confirm.disabled;
+    // The words come from the page (translated there); {n} is the number of points.
+    var bar = form.querySelector(".till-bar");
+    var words = function (name, n) { return (bar.getAttribute("data-text-" + name) || "").replace("{n}", String(n)); };
     var recompute = function () {
       var total = 0;
       form.querySelectorAll("[data-item]").forEach(function (row) {
         var input = row.querySelector("input");
         var n = parseInt(input.value, 10) || 0;
         total += n * (parseInt(row.getAttribute("data-price"), 10) || 0);
+        row.classList.toggle("is-chosen", n > 0);
       });
       totalNode.textContent = String(total);
       var left = balance - total;
-      leftNode.textContent = left >= 0 ? "兑换后剩余 " + left + " 分" : "积分不足，还差 " + -left + " 分";
+      leftNode.textContent = left >= 0 ? words("left", left) : words("short", -left);
       leftNode.classList.toggle("is-short", left < 0);
       if (!closed) confirm.disabled = total <= 0 || left < 0;
     };
@@ -39,10 +43,17 @@
       if (form.getAttribute("data-sent")) { event.preventDefault(); return; }
       form.setAttribute("data-sent", "1");
       confirm.disabled = true;
-      confirm.textContent = "正在兑换…";
+      confirm.textContent = words("sending", 0);
     });
     recompute();
   }
+
+  // Buttons that end something for good (结束兑换日) ask first.
+  document.querySelectorAll("button[data-ask]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.getAttribute("data-ask"))) event.preventDefault();
+    });
+  });
 
   var search = document.querySelector("[data-till-search]");
   if (search && "BarcodeDetector" in window && navigator.mediaDevices) {

@@ -54,6 +54,8 @@ def test_default_scale_reproduces_the_gucheng_figures():
         "talents": 700,
         "gatherings": 5,
         "role_models": 45,
+        "points_stores": 10,
+        "points_items": 140,
     }
     # One current grid leader per grid, none missing.
     per_grid = GridLeader.objects.filter(ended_on=None).values("grid").annotate(n=Count("id"))

@@ -75,6 +75,8 @@ def test_headline_counts(county):
         "talents": 21,
         "gatherings": 5,
         "role_models": 45,
+        "points_stores": 10,
+        "points_items": 140,
     }
     # The demo log-ins, and the duty accounts grids/demo.py opens: every other grid leader (61), every
     # other village (30) and township (9).
@@ -329,9 +331,10 @@ def test_talents_gatherings_and_role_models(county):
 
 
 def test_one_audit_entry_for_the_run(county):
-    # One for the county, one for its year of cases (grids/demo.py).
-    event, cases_event = AuditEvent.objects.order_by("pk")
+    # One for the county, one for its year of cases (grids/demo.py), one for its points (points/demo.py).
+    event, cases_event, points_event = AuditEvent.objects.order_by("pk")
     assert cases_event.detail.startswith("演示数据：一年的群众诉求")
+    assert points_event.detail.startswith("演示数据：一年的百分奖积分")
     assert (event.action, event.object_type, event.object_id, event.actor_id) == (
         AuditAction.IMPORT,
         "governance.region",
