@@ -9,6 +9,7 @@ On databases other than PostgreSQL (the SQLite demo) it is DRF's own implementat
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,7 +22,9 @@ from rest_framework.authtoken.models import Token
 from common.db import execute_prepared
 
 
+@functools.cache
 def _user_columns() -> tuple[list[str], str]:
+    """The user model's field names and its quoted columns, built once per process."""
     fields = get_user_model()._meta.concrete_fields
     return [field.attname for field in fields], ", ".join(
         f"u.{connection.ops.quote_name(f.column)}" for f in fields

@@ -16,6 +16,7 @@ transaction-scoped PostgreSQL advisory lock on (namespace, actor, key) before th
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -94,19 +95,24 @@ def audit_record(
     return event
 
 
+@functools.cache
+def _audit_insert_sql() -> tuple[list[Any], str]:
+    """The audit table's fields (all but the id) and its INSERT, built once per process."""
+    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES ({placeholders}) RETURNING id"  # noqa: S608
+    return fields, sql
+
+
 def _audit_insert(event: AuditEvent) -> None:
     """One plain INSERT … RETURNING id, each value prepared by its model field (so JSON, dates and IP
     addresses are stored exactly as the ORM would): every write of the platform audits, and the ORM's
     insert compiler cost more than the insert itself on the till's hot path."""
-    fields = [field for field in AuditEvent._meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
+    fields, sql = _audit_insert_sql()
     values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) VALUES ({placeholders}) RETURNING id",  # noqa: S608
-            values,
-        )
+        cursor.execute(sql, values)
         row = cursor.fetchone()
     assert row is not None
     event.pk = int(row[0])
