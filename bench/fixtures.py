@@ -112,9 +112,15 @@ def prepare() -> dict[str, Any]:
     )
     if category is None:
         raise SystemExit("bench.fixtures: no active livelihood sub-category to file cases in")
+    from bench.canteens_fixtures import prepare_checkins
     from bench.points_fixtures import prepare_redemptions
 
-    return {"filing_grid_id": str(grid.pk), "filing_category_id": str(category), **prepare_redemptions()}
+    return {
+        "filing_grid_id": str(grid.pk),
+        "filing_category_id": str(category),
+        **prepare_redemptions(),
+        **prepare_checkins(),
+    }
 
 
 def main() -> None:

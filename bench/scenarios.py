@@ -175,6 +175,28 @@ SCENARIOS: list[Scenario] = [
         max_server_p99_ms=100,
     ),
     Scenario(
+        "canteens-checkin",
+        "/api/v1/canteens/meals/",
+        floor="select",
+        headers={"Authorization": "Token {token}"},
+        lua="lua/canteens_checkin.lua",
+        lua_args=(
+            "{checkin_site_id}",
+            "{checkin_elders_file}",
+            "{checkin_elders}",
+            "{checkin_base_epoch}",
+            "{checkin_counter_file}",
+        ),
+        user="bench_canteen",
+        description=(
+            "a meal check-in at the canteen counter through the API (canteen manager, token): one of 3,000 "
+            "enrolled elders, each request a new elder × slot × day and a fresh idempotency key; the "
+            "idempotency record, the enrolment and price rule look-up, the four-way split, the donation "
+            "fund row lock and its movement, the meal and the audit row in one transaction"
+        ),
+        min_ratio=0.5,
+    ),
+    Scenario(
         "grids-assessment-page",
         "/grids/assessment/",
         floor="select",

@@ -53,6 +53,7 @@ MODULES: tuple[Module, ...] = (
         _("爱心食堂"),
         _("老人就餐登记、四方共担的费用分摊、社会捐赠、补贴结算；爱心讲堂、爱心作坊、红色驿站。"),
         "canteen",
+        url_name="canteens:home",
     ),
     Module(
         "industry",

@@ -41,6 +41,8 @@ LANDING_BY_ROLE: tuple[tuple[str, str], ...] = (
     (Role.VILLAGE_SECRETARY, "grids:queue"),
     (Role.GRID_LEADER, "grids:home"),
     (Role.MEDIATOR, "grids:mediation_list"),
+    # Today's check-in of the canteen they run (canteens.views.meals.start), else the canteens hub.
+    (Role.CANTEEN_MANAGER, "canteens:start"),
 )
 
 

@@ -261,6 +261,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RegionKindEnum": "governance.models.regions.RegionKind",
         "WorkKindEnum": "grids.models.worklog.WorkKind",
+        "FunderEnum": "canteens.models.meals.Funder",
+        "ServiceModeEnum": "canteens.models.meals.ServiceMode",
+        "ImportModeEnum": "governance.models.imports.ImportMode",
     },
 }
 

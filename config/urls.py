@@ -17,6 +17,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("governance/", include(("governance.api", "governance"), namespace="governance")),
     path("grids/", include(("grids.api", "grids"), namespace="grids")),
     path("points/", include(("points.api", "points"), namespace="points")),
+    path("canteens/", include(("canteens.api", "canteens"), namespace="canteens")),
 ]
 
 urlpatterns = [
@@ -38,6 +39,7 @@ urlpatterns = [
     path("governance/", include("governance.urls")),
     path("grids/", include("grids.urls")),
     path("points/", include("points.urls")),
+    path("canteens/", include("canteens.urls")),
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

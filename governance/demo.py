@@ -247,6 +247,9 @@ def seed_demo_county(
     from points.demo import seed_demo_points  # the points year sits on the grid leaders and staff just made
 
     seed_demo_points(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
+    from canteens.demo import seed_demo_canteens  # the livelihood sites' year sits on the people and log-ins
+
+    seed_demo_canteens(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
     return regions
 
 

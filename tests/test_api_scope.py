@@ -27,6 +27,25 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from canteens.models import (
+    Budget,
+    ClassSession,
+    DonationFund,
+    Enrolment,
+    FundMovement,
+    Meal,
+    PriceRule,
+    ServiceLog,
+    Settlement,
+    Site,
+    StationService,
+    Volunteer,
+    VolunteerHours,
+    WagePayment,
+    WorkshopOrder,
+    WorkshopProduct,
+    WorkshopWorker,
+)
 from governance import access
 from governance.models import (
     AuditEvent,
@@ -75,6 +94,10 @@ from points.services import stores as store_services
 from points.services.awards import award_propose, award_review
 from points.services.objections import objection_file
 from points.services.redemptions import redemption_create, redemption_return
+from tests.canteens.checkin_scope import meal_scope_data
+from tests.canteens.factories import canteen_scope_data
+from tests.canteens.settlement_meals import settlement_scope_data
+from tests.canteens.test_community_world import community_scope_data
 from tests.governance.regions_fixture import id_number_make
 
 pytestmark = pytest.mark.django_db
@@ -204,6 +227,67 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
     "/api/v1/governance/exports/": Exempt("the caller's own export jobs only"),
     "/api/v1/governance/exports/{id}/": Exempt("one of the caller's own export jobs; anyone else's is 404"),
     "/api/v1/governance/exports/{id}/download/": Exempt("the file of one of the caller's own export jobs"),
+    # canteens community (classrooms, workshops, red stations): every row belongs to its site's village;
+    # a volunteer to the village they registered at; POSTs under .../{id}/ act on the row above them.
+    **{
+        f"/api/v1/canteens/community/{name}": rule
+        for name, rule in {
+            "volunteers/": Scoped(Volunteer, "region__path"),
+            "volunteers/{id}/": Scoped(Volunteer, "region__path"),
+            "sessions/": Scoped(ClassSession, "site__region__path"),
+            "classrooms/{id}/totals/": Scoped(
+                Site, "region__path", under=(Site, "region__path"), items=lambda body: [{"id": body["site"]}]
+            ),
+            "volunteer-hours/": Scoped(VolunteerHours, "site__region__path"),
+            "products/": Scoped(WorkshopProduct, "site__region__path"),
+            "products/{id}/": Scoped(WorkshopProduct, "site__region__path"),
+            "workers/": Scoped(WorkshopWorker, "site__region__path"),
+            "workers/{id}/": Scoped(WorkshopWorker, "site__region__path"),
+            "orders/": Scoped(WorkshopOrder, "site__region__path"),
+            "orders/{id}/": Scoped(WorkshopOrder, "site__region__path"),
+            "wages/": Scoped(WagePayment, "site__region__path"),
+            "station-services/": Scoped(StationService, "site__region__path"),
+            "station-services/{id}/": Scoped(StationService, "site__region__path"),
+            "service-logs/": Scoped(ServiceLog, "site__region__path"),
+            "summaries/workshops/": Scoped(Site, "region__path", items=lambda row: [{"id": row["site"]}]),
+            "summaries/stations/": Scoped(Site, "region__path", items=lambda row: [{"id": row["site"]}]),
+        }.items()
+    },
+    # canteens sites and setup: a site is its village's; an enrolment and a price rule their canteen's
+    # (POST .../{id}/end/ acts on the row above it); tiers are the county's.
+    "/api/v1/canteens/sites/": Scoped(Site, "region__path"),
+    "/api/v1/canteens/sites/{id}/": Scoped(Site, "region__path"),
+    "/api/v1/canteens/tiers/": Exempt("the county's subsidy tiers: county-wide, no personal data"),
+    "/api/v1/canteens/sites/{id}/enrolments/": Scoped(
+        Enrolment, "site__region__path", under=(Site, "region__path")
+    ),
+    "/api/v1/canteens/enrolments/{id}/": Scoped(Enrolment, "site__region__path"),
+    "/api/v1/canteens/sites/{id}/rules/": Scoped(
+        PriceRule, "site__region__path", under=(Site, "region__path")
+    ),
+    "/api/v1/canteens/rules/{id}/": Scoped(PriceRule, "site__region__path"),
+    # canteens settlements: a settlement and a budget are their canteen's (POST .../{id}/submit/, approve/,
+    # return/ act on the settlement above them); a report's rows are canteens.
+    "/api/v1/canteens/settlements/": Scoped(Settlement, "site__region__path"),
+    "/api/v1/canteens/settlements/{id}/": Scoped(Settlement, "site__region__path"),
+    "/api/v1/canteens/sites/{id}/settlements/": Scoped(
+        Settlement, "site__region__path", under=(Site, "region__path")
+    ),
+    "/api/v1/canteens/sites/{id}/budgets/": Scoped(
+        Budget, "site__region__path", under=(Site, "region__path")
+    ),
+    "/api/v1/canteens/sites/{id}/report/": Scoped(Site, "region__path", items=lambda body: [body["site"]]),
+    "/api/v1/canteens/canteen-reports/": Scoped(Site, "region__path", items=lambda row: [row["site"]]),
+    # canteens meals and donations: a meal and a canteen's donation fund are their canteen's (POST
+    # meals/{id}/corrections/, correction-apply/, correction-reject/ act on the meal; POST
+    # donation-funds/{id}/donations/ on the fund); a movement is its fund's.
+    "/api/v1/canteens/meals/": Scoped(Meal, "site__region__path"),
+    "/api/v1/canteens/meals/{id}/": Scoped(Meal, "site__region__path"),
+    "/api/v1/canteens/donation-funds/": Scoped(DonationFund, "site__region__path"),
+    "/api/v1/canteens/donation-funds/{id}/": Scoped(DonationFund, "site__region__path"),
+    "/api/v1/canteens/donation-funds/{id}/movements/": Scoped(
+        FundMovement, "fund__site__region__path", under=(DonationFund, "site__region__path")
+    ),
 }
 
 # The five demo log-ins, and an account that holds no role at all (it must see nothing: deny by default).
@@ -399,6 +483,10 @@ def two_subtrees(demo_county) -> dict[str, Any]:
             reason="包装破损",
         )
         made[side] = {"household": household, "residents": [head, spouse], "member": member}
+    made["community_sites"] = community_scope_data(r)  # canteens: classrooms, workshops, red stations
+    made["canteens"] = canteen_scope_data(r)  # canteens: a canteen, an enrolment and a price rule each side
+    made["settlements"] = settlement_scope_data(made["canteens"])  # canteens: last month's settlement each
+    made["meals"] = meal_scope_data(made["canteens"])  # canteens: a donation fund and today's lunch each side
     return made
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
         ("township_admin", "/points/start/"),
         ("village_secretary", "/grids/queue/"),
         ("grid_leader", "/grids/"),
-        ("canteen_manager", "/"),
+        ("canteen_manager", "/canteens/start/"),
     ],
 )
 def test_login_lands_by_role(demo_county, demo_password, username, landing):

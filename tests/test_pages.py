@@ -11,7 +11,12 @@ def test_home_shows_every_module(county_admin_client):
     page = county_admin_client.get("/").content.decode()
     for module in MODULES:
         # A module with its own pages links there; the others to their placeholder at /m/<slug>/.
-        own = {"governance": "/governance/", "grids": "/grids/", "points": "/points/"}
+        own = {
+            "governance": "/governance/",
+            "grids": "/grids/",
+            "points": "/points/",
+            "canteens": "/canteens/",
+        }
         expected = own.get(module.slug, f"/m/{module.slug}/")
         assert f'href="{expected}"' in page
     assert 'href="/m/governance/"' not in page

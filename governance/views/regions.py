@@ -208,8 +208,16 @@ def region_node(request: HttpRequest, region_id: int) -> HttpResponseBase:
             "can_grant": can_grant,
             "can_edit": access.can_edit_regions(request.user, node.region.path),
             "child_level_label": RegionLevel(child_level).label if child_level else "",
+            "livelihood_sites": _livelihood_sites(node.region),
         },
     )
+
+
+def _livelihood_sites(region: Region) -> list[Any]:
+    """The livelihood sites in the region's subtree by kind (canteens owns the query)."""
+    from canteens.selectors.community import region_site_counts
+
+    return list(region_site_counts(region)) if region.level != RegionLevel.GRID else []
 
 
 @login_required

@@ -47,8 +47,8 @@ def test_grid_leader_logs_in_on_a_phone_and_sees_the_shell(seeded, phone, screen
     assert min(heights) >= 44
 
     nav.get_by_role("link", name="爱心食堂").click()
-    phone.wait_for_url("**/m/canteens/")
-    assert phone.locator("h1").inner_text() == "爱心食堂"
+    phone.wait_for_url("**/canteens/")
+    assert phone.locator("h1").inner_text() == "爱心食堂与民生阵地"
 
     phone.get_by_text("菜单").click()
     phone.get_by_test_id("logout").click()

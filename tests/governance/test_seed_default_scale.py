@@ -1,7 +1,8 @@
 """The default demo county on PostgreSQL, as `seed_demo` builds it: the headline figures of gucheng.md.
 
-Slow-ish (it builds ~37,000 households and ~94,000 residents; about 25 s on the 2-core machine) but
-kept in the suite: it is the one test of the real sizes.
+Slow-ish (it builds ~37,000 households and ~94,000 residents, then the cases', points' and livelihood
+sites' year; one to three minutes on the 2-core machine) but kept in the suite: it is the one test of the
+real sizes, and the one seed of them (the livelihood sites' default-scale figures are checked here too).
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.db.models import Count
+from django.utils import timezone
 
+from canteens.demo import _years_before, canteens_demo_counts
+from canteens.models import ClassAttendance, DonationFund, Enrolment, Meal, Site, SiteKind
 from governance import pii
 from governance.demo import demo_county_counts, seed_demo_county
 from governance.demo_data import AS_OF, MINYING_GRIDS
@@ -102,3 +106,28 @@ def test_default_scale_reproduces_the_gucheng_figures():
     # The first members of a branch on record have no sponsors; everyone later has two.
     sponsored = PartyMember.objects.filter(steps__stage="candidate")
     assert sponsored.filter(sponsor_1__isnull=True).count() < sponsored.count() // 20
+
+    # Livelihood sites (canteens/demo.py): 16 / 18 / 40 / 28, and 30,000+ people benefiting from canteens
+    # and classrooms (distinct residents with a meal of their own or a class attendance in the year; the
+    # workshops' workers and the stations' person-times are not in it), from no more than ~98,000 meals.
+    livelihood = canteens_demo_counts(regions["谷城县"].path)
+    assert livelihood["canteens"] == 16
+    assert livelihood["classrooms"] == 18
+    assert livelihood["workshops"] == 40
+    assert livelihood["red_stations"] == 28
+    assert livelihood["beneficiaries"] >= 30_000
+    assert livelihood["beneficiaries"] == len(
+        set(Meal.objects.filter(is_guest=False).values_list("resident_id", flat=True))
+        | set(ClassAttendance.objects.values_list("resident_id", flat=True))
+    )
+    assert livelihood["workshop_workers"] >= 40 * 12
+    assert livelihood["station_people_served"] > 0
+    assert Meal.objects.count() <= 98_000
+    # 民营社区's canteen: 1,000+ elders aged 60+ enrolled.
+    canteen = Site.objects.get(kind=SiteKind.CANTEEN, region=minying)
+    enrolled = Enrolment.objects.filter(site=canteen, ends_on=None)
+    assert enrolled.count() >= 1000
+    assert not enrolled.filter(resident__birth_date__gt=_years_before(timezone.localdate(), 60)).exists()
+    # One canteen's donors gave less than its meals draw: shortfalls happened and the fallback paid them.
+    assert Meal.objects.filter(donation_shortfall_fen__gt=0).exists()
+    assert not DonationFund.objects.filter(balance_fen__lt=0).exists()

@@ -1,0 +1,54 @@
+"""Helpers shared by the canteens pages (C1's areas)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext_lazy
+
+from common.errors import DomainError
+
+REQUIRED = gettext_lazy("请填写此项。")
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def key_field() -> forms.CharField:
+    return forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            if error.status == 404:
+                raise Http404(str(error.message)) from None
+            raise
+
+    return login_required(wrapper)
+
+
+def form_error(form: forms.Form, error: DomainError) -> None:
+    """Show `error` next to its field (or above the form when the field is not on it)."""
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+def int_param(value: Any) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
