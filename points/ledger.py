@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Sum, Value, When
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,19 +116,13 @@ def _legs_checked(legs: Sequence[tuple[Account, int]]) -> dict[int, int]:
 
 
 def accounts_lock(account_ids: Sequence[int] | set[int]) -> dict[int, Account]:
-    """Lock the accounts (SELECT … FOR NO KEY UPDATE) and return them by id, always in one order: household
-    accounts first, then any system account, each by ascending id. The writers lock household accounts only
-    (system accounts keep no stored balance, so there is nothing to guard on them), through here or, at the
-    till, with the one conditional UPDATE of household_debit_post; concurrent postings touching the same
-    households wait for each other instead of deadlocking."""
-    household_first = Case(When(kind=AccountKind.HOUSEHOLD, then=Value(0)), default=Value(1))
+    """Lock the accounts (SELECT … FOR NO KEY UPDATE) in ascending id order and return them by id. The
+    writers lock household accounts only (system accounts keep no stored balance, so there is nothing to
+    guard on them), through here or, at the till, with the one conditional UPDATE of household_debit_post;
+    concurrent postings touching the same households wait for each other instead of deadlocking."""
     # FOR NO KEY UPDATE, not FOR UPDATE: the foreign-key checks other transactions run at COMMIT (FOR KEY
     # SHARE on the accounts their postings name) must not wait on these locks, or they deadlock with them.
-    rows = (
-        Account.objects.select_for_update(no_key=True)
-        .filter(pk__in=sorted(account_ids))
-        .order_by(household_first, "pk")
-    )
+    rows = Account.objects.select_for_update(no_key=True).filter(pk__in=sorted(account_ids)).order_by("pk")
     return {account.pk: account for account in rows}
 
 

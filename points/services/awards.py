@@ -541,10 +541,9 @@ def award_post(*, award_id: int, now: dt.datetime | None = None) -> bool:
         township = _township_region(award.household)
         household_account = ledger.account_for_household(award.household)
         issuance = ledger.system_account(township, AccountKind.ISSUANCE)
-        # Lock both accounts in ledger_post's order before reading the balance a deduction acts on.
-        locked = ledger.accounts_lock({household_account.pk, issuance.pk})
-        household_account = locked[household_account.pk]
-        issuance = locked[issuance.pk]
+        # Lock the household's account before reading the balance a deduction acts on (the issuance
+        # account keeps no stored balance, so it is not locked: no row every posting queues on).
+        household_account = ledger.accounts_lock({household_account.pk})[household_account.pk]
         rule_text = f"{award.rule.code} {award.rule.name}"
         waived = 0
         if award.points > 0:
