@@ -61,6 +61,12 @@ def can_approve_claims(user: AnyUser, site: Site) -> bool:
     return user.is_authenticated and access.covers(user, _site_path(site), APPROVER_ROLES)
 
 
+def can_approve_any_claims(user: AnyUser) -> bool:
+    """Whether `user` approves subsidy claims somewhere (a county or township admin anywhere): who the
+    claim list and the hub's link to it are for. Which claims is can_approve_claims, per site."""
+    return user.is_authenticated and bool(access.assignments(user, APPROVER_ROLES))
+
+
 def can_set_budgets(user: AnyUser, site: Site) -> bool:
     """Whether `user` may set `site`'s yearly budgets per funder (the township or the county)."""
     return can_approve_claims(user, site)

@@ -3,7 +3,9 @@
 Lists (GET, paginated like every list: ?page=) take the same filters as the pages: region (a township or
 village id), site, date_from, date_to, and per list status / service / year / month / active / q. Writes
 (POST, PUT) carry an idempotency key (body `idempotency_key` or the `Idempotency-Key` header) where they
-create a row; a replay answers the first row. Anything the caller may not see or run answers 404.
+create a row; a replay answers the first row. A class session and an hours entry are corrected (PATCH) or
+deleted (DELETE) within their edit window (canteens.services.community.record_editable; else 409
+record_locked). Anything the caller may not see or run answers 404.
 """
 
 from __future__ import annotations
@@ -299,6 +301,31 @@ class SessionIn(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
+class SessionPatchIn(serializers.Serializer):
+    """A correction: only the fields sent change. `attendees` replaces the named children; `hours` null or
+    "" takes the length of the times; left out, hours typed earlier stay and hours that were the length
+    of the old times follow the new ones."""
+
+    held_on = serializers.DateField(required=False)
+    starts = serializers.TimeField(required=False, allow_null=True)
+    ends = serializers.TimeField(required=False, allow_null=True)
+    subject = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    teacher = serializers.IntegerField(required=False)
+    children_count = serializers.IntegerField(required=False)
+    attendees = serializers.ListField(child=serializers.IntegerField(), required=False)
+    notes = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    hours = serializers.CharField(max_length=8, required=False, allow_blank=True, allow_null=True)
+
+
+class HoursPatchIn(serializers.Serializer):
+    """A correction of hours recorded on their own: only the fields sent change."""
+
+    volunteer = serializers.IntegerField(required=False)
+    worked_on = serializers.DateField(required=False)
+    hours = serializers.CharField(max_length=8, required=False)
+    activity = serializers.CharField(max_length=100, allow_blank=True, required=False)
+
+
 class HoursIn(serializers.Serializer):
     site = serializers.IntegerField()
     volunteer = serializers.IntegerField()
@@ -460,6 +487,38 @@ class SessionListApi(APIView):
         return Response(SessionOut(session).data, status=status.HTTP_201_CREATED)
 
 
+class SessionDetailApi(APIView):
+    @_schema("session_detail", responses={200: SessionOut})
+    def get(self, request: Request, id: int) -> Response:
+        return Response(SessionOut(selectors.session_get_visible(request.user, id)).data)
+
+    @_schema("session_update", request=SessionPatchIn, responses={200: SessionOut}, key=False)
+    def patch(self, request: Request, id: int) -> Response:
+        session = selectors.session_get_runnable(request.user, id)
+        data = _valid(SessionPatchIn, request.data)
+        entered = selectors.session_hours_entered(session)
+        session = services.session_update(
+            actor=request.user,
+            session=session,
+            held_on=data.get("held_on", session.held_on),
+            starts=data.get("starts", session.starts),
+            ends=data.get("ends", session.ends),
+            subject=data.get("subject", session.subject),
+            teacher_id=data.get("teacher", session.teacher_id),
+            children_count=data.get("children_count", session.children_count),
+            attendee_ids=data.get("attendees", [c.pk for c in selectors.session_attendees(session)]),
+            notes=data.get("notes", session.notes),
+            hours=data.get("hours", entered),
+        )
+        return Response(SessionOut(session).data)
+
+    @_schema("session_delete", responses={204: None}, key=False)
+    def delete(self, request: Request, id: int) -> Response:
+        session = selectors.session_get_runnable(request.user, id)
+        services.session_delete(actor=request.user, session=session)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class ClassroomTotalsApi(APIView):
     @_schema("classroom_totals", query=ListQuery, responses={200: ClassroomTotalsOut})
     def get(self, request: Request, id: int) -> Response:
@@ -488,6 +547,32 @@ class HoursListApi(APIView):
             activity=data["activity"],
         )
         return Response(HoursOut(row).data, status=status.HTTP_201_CREATED)
+
+
+class HoursDetailApi(APIView):
+    @_schema("volunteer_hours_detail", responses={200: HoursOut})
+    def get(self, request: Request, id: int) -> Response:
+        return Response(HoursOut(selectors.hours_get_visible(request.user, id)).data)
+
+    @_schema("volunteer_hours_update", request=HoursPatchIn, responses={200: HoursOut}, key=False)
+    def patch(self, request: Request, id: int) -> Response:
+        row = selectors.hours_get_runnable(request.user, id)
+        data = _valid(HoursPatchIn, request.data)
+        row = services.volunteer_hours_update(
+            actor=request.user,
+            row=row,
+            volunteer_id=data.get("volunteer", row.volunteer_id),
+            worked_on=data.get("worked_on", row.worked_on),
+            hours=data.get("hours", row.hours),
+            activity=data.get("activity", row.activity),
+        )
+        return Response(HoursOut(row).data)
+
+    @_schema("volunteer_hours_delete", responses={204: None}, key=False)
+    def delete(self, request: Request, id: int) -> Response:
+        row = selectors.hours_get_runnable(request.user, id)
+        services.volunteer_hours_delete(actor=request.user, row=row)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ProductListApi(APIView):
@@ -737,12 +822,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("community/volunteers/", VolunteerListApi.as_view(), name="community_volunteers"),
     path("community/volunteers/<int:id>/", VolunteerDetailApi.as_view(), name="community_volunteer"),
     path("community/sessions/", SessionListApi.as_view(), name="community_sessions"),
+    path("community/sessions/<int:id>/", SessionDetailApi.as_view(), name="community_session"),
     path(
         "community/classrooms/<int:id>/totals/",
         ClassroomTotalsApi.as_view(),
         name="community_classroom_totals",
     ),
     path("community/volunteer-hours/", HoursListApi.as_view(), name="community_hours"),
+    path("community/volunteer-hours/<int:id>/", HoursDetailApi.as_view(), name="community_hour"),
     path("community/products/", ProductListApi.as_view(), name="community_products"),
     path("community/products/<int:id>/", ProductDetailApi.as_view(), name="community_product"),
     path("community/workers/", WorkerListApi.as_view(), name="community_workers"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
@@ -209,6 +209,76 @@ def session_list(user: AnyUser, filters: ListFilters) -> QuerySet[ClassSession]:
 def hours_list(user: AnyUser, filters: ListFilters) -> QuerySet[VolunteerHours]:
     queryset = _dated(site_scoped(VolunteerHours.objects.all(), user, filters), "worked_on", filters)
     return queryset.select_related("volunteer", "site", "session").order_by("-worked_on", "-id")
+
+
+def session_get_visible(user: AnyUser, session_id: int | str) -> ClassSession:
+    """One session of a classroom `user` sees (with its site and teacher), else NotFound (404)."""
+    found = (
+        ClassSession.objects.filter(site__in=access.sites_visible(user), pk=session_id)
+        .select_related("site", "site__region", "teacher")
+        .first()
+    )
+    if found is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    return found
+
+
+def session_get_runnable(user: AnyUser, session_id: int | str) -> ClassSession:
+    """One session of a classroom `user` runs (for its edit and delete forms), else NotFound (404)."""
+    found = (
+        ClassSession.objects.filter(site__in=access.sites_runnable(user), pk=session_id)
+        .select_related("site", "site__region", "teacher")
+        .first()
+    )
+    if found is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    return found
+
+
+def session_hours_entered(session: ClassSession) -> Decimal | None:
+    """The teacher's hours of `session` as somebody typed them, or None when they are (or would be) the
+    length of its times: an edit form leaves the field blank then, so changed times change the hours."""
+    recorded = (
+        VolunteerHours.objects.filter(session=session).order_by("id").values_list("hours", flat=True).first()
+    )
+    if recorded is None:
+        return None
+    times = (session.starts, session.ends)
+    if times[0] is not None and times[1] is not None and recorded == session_length(times[0], times[1]):
+        return None
+    return Decimal(recorded)
+
+
+def session_length(starts: dt.time, ends: dt.time) -> Decimal:
+    """A session's length in hours, to one decimal (half up), at least 0.1: 14:00–15:40 is 1.7 — the
+    teacher's hours when nobody typed them."""
+    minutes = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+    length = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return max(length, Decimal("0.1"))
+
+
+def hours_get_visible(user: AnyUser, hours_id: int | str) -> VolunteerHours:
+    """One hours entry at a site `user` sees, else NotFound (404)."""
+    found = (
+        VolunteerHours.objects.filter(site__in=access.sites_visible(user), pk=hours_id)
+        .select_related("volunteer", "site", "site__region", "session")
+        .first()
+    )
+    if found is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    return found
+
+
+def hours_get_runnable(user: AnyUser, hours_id: int | str) -> VolunteerHours:
+    """One hours entry at a site `user` runs, else NotFound (404)."""
+    found = (
+        VolunteerHours.objects.filter(site__in=access.sites_runnable(user), pk=hours_id)
+        .select_related("volunteer", "site", "site__region", "session")
+        .first()
+    )
+    if found is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    return found
 
 
 @dataclass(frozen=True)

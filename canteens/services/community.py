@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -36,6 +36,7 @@ from canteens.models import (
     WorkshopProduct,
     WorkshopWorker,
 )
+from canteens.selectors.community import RECORD_NOT_FOUND, session_length
 from canteens.services._common import AnyUser, begin, finish, text_clean
 from common.errors import Conflict, DomainError, NotFound
 from governance import pii
@@ -130,12 +131,6 @@ def hours_clean(value: Any, *, field: str = "hours") -> Decimal:
     return hours.quantize(Decimal("0.1"))
 
 
-def session_hours(starts: dt.time, ends: dt.time) -> Decimal:
-    """A session's length in hours, to one decimal (half up): 14:00–15:40 is 1.7."""
-    minutes = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
-    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 def _age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
@@ -191,6 +186,43 @@ def _month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
     first = dt.date(year, month, 1)
     following = dt.date(year + (month == 12), month % 12 + 1, 1)
     return first, following - dt.timedelta(days=1)
+
+
+# --- how long a classroom record may be corrected ------------------------------------------------------
+
+# A session or an hours entry may be corrected or deleted in its own month, and last month's still in the
+# first EDIT_GRACE_DAYS days of this one (a class logged late on the 31st and found wrong on the 1st);
+# after that the month's figures have gone out (the classroom's year, the volunteers' hours, the county's
+# people benefiting) and stay as they were.
+EDIT_GRACE_DAYS = 5
+
+
+def edit_window_start(today: dt.date | None = None) -> dt.date:
+    """The earliest date of a classroom record that may still be corrected or deleted today."""
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    if today.day <= EDIT_GRACE_DAYS:
+        return (first - dt.timedelta(days=1)).replace(day=1)
+    return first
+
+
+def record_editable(day: dt.date, today: dt.date | None = None) -> bool:
+    """Whether a session held (or hours worked) on `day` may still be corrected or deleted."""
+    return day >= edit_window_start(today)
+
+
+def _editable_or_refuse(day: dt.date, *, field: str, what: str) -> None:
+    if record_editable(day):
+        return
+    raise Conflict(
+        "record_locked",
+        _(
+            "%(what)s只能在当月修改或删除（每月 %(grace)s 日前还可以改上个月的）；"
+            "%(date)s 的记录已过期限，不能再改。"
+        )
+        % {"what": what, "grace": EDIT_GRACE_DAYS, "date": f"{day:%Y-%m-%d}"},
+        field=field,
+    )
 
 
 # --- volunteers ---------------------------------------------------------------------------------------
@@ -319,6 +351,80 @@ def _volunteer_for_site(site: Site, volunteer_id: Any, *, field: str) -> Volunte
 # --- classroom sessions and hours ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _SessionChecked:
+    teacher: Volunteer
+    count: int
+    children: list[Resident]
+    hours: Decimal | None  # the teacher's hours to record with the session (None: none known)
+
+
+def _session_clean(
+    site: Site,
+    *,
+    held_on: dt.date,
+    starts: dt.time | None,
+    ends: dt.time | None,
+    children_count: Any,
+    ids: list[int],
+    teacher_id: Any,
+    hours: Any,
+    keep_teacher: Volunteer | None = None,
+) -> _SessionChecked:
+    """The checks a session's fields pass on create and on edit (DomainError next to the field).
+    `keep_teacher` is the teacher already recorded: kept even if no longer active (an edit of something
+    else must not fail on it)."""
+    if (starts is None) != (ends is None):
+        raise DomainError(
+            "times_incomplete",
+            _("请同时填写开始和结束时间，或都不填。"),
+            field="ends" if ends is None else "starts",
+        )
+    if starts is not None and ends is not None and ends <= starts:
+        raise DomainError("times_order", _("结束时间须晚于开始时间。"), field="ends")
+    count = _int(
+        children_count,
+        field="children_count",
+        minimum=1,
+        maximum=CHILDREN_MAX,
+        message=_("到课儿童人数须是 1 到 %(max)s 的整数。") % {"max": CHILDREN_MAX},
+    )
+    if len(ids) > count:
+        raise DomainError(
+            "attendees_exceed_count",
+            _("登记姓名的儿童（%(named)s 人）不能多于到课人数（%(count)s 人）。")
+            % {"named": len(ids), "count": count},
+            field="attendees",
+        )
+    teacher = (
+        keep_teacher
+        if keep_teacher is not None and str(keep_teacher.pk) == str(teacher_id)
+        else _volunteer_for_site(site, teacher_id, field="teacher")
+    )
+    children = list(
+        Resident.objects.filter(pk__in=ids, household__grid__path__startswith=_township_path(site))
+    )
+    if len(children) != len(ids):
+        raise DomainError(
+            "attendee_out_of_scope", _("有儿童不在本乡镇的居民名册中，请重新选择。"), field="attendees"
+        )
+    for child in children:
+        if _age_on(child.birth_date, held_on) >= CHILD_AGE_LIMIT:
+            raise DomainError(
+                "attendee_not_child",
+                _("%(name)s上课当天已满 %(age)s 岁，只能登记未成年儿童。")
+                % {"name": child.name, "age": CHILD_AGE_LIMIT},
+                field="attendees",
+            )
+    if hours not in (None, ""):
+        worked = hours_clean(hours)
+    elif starts is not None and ends is not None:
+        worked = session_length(starts, ends)
+    else:
+        worked = None
+    return _SessionChecked(teacher, count, children, worked)
+
+
 def session_create(
     *,
     actor: AnyUser,
@@ -359,52 +465,17 @@ def session_create(
         if replay is not None:
             return ClassSession.objects.get(pk=replay.response["id"])
         held_on = _date(held_on, field="held_on", label=_("上课日期"))
-        if (starts is None) != (ends is None):
-            raise DomainError(
-                "times_incomplete",
-                _("请同时填写开始和结束时间，或都不填。"),
-                field="ends" if ends is None else "starts",
-            )
-        if starts is not None and ends is not None and ends <= starts:
-            raise DomainError("times_order", _("结束时间须晚于开始时间。"), field="ends")
-        count = _int(
-            children_count,
-            field="children_count",
-            minimum=1,
-            maximum=CHILDREN_MAX,
-            message=_("到课儿童人数须是 1 到 %(max)s 的整数。") % {"max": CHILDREN_MAX},
+        checked = _session_clean(
+            site,
+            held_on=held_on,
+            starts=starts,
+            ends=ends,
+            children_count=children_count,
+            ids=ids,
+            teacher_id=teacher_id,
+            hours=hours,
         )
-        if len(ids) > count:
-            raise DomainError(
-                "attendees_exceed_count",
-                _("登记姓名的儿童（%(named)s 人）不能多于到课人数（%(count)s 人）。")
-                % {"named": len(ids), "count": count},
-                field="attendees",
-            )
-        teacher = _volunteer_for_site(site, teacher_id, field="teacher")
-        children = list(
-            Resident.objects.filter(pk__in=ids, household__grid__path__startswith=_township_path(site))
-        )
-        if len(children) != len(ids):
-            raise DomainError(
-                "attendee_out_of_scope", _("有儿童不在本乡镇的居民名册中，请重新选择。"), field="attendees"
-            )
-        for child in children:
-            if _age_on(child.birth_date, held_on) >= CHILD_AGE_LIMIT:
-                raise DomainError(
-                    "attendee_not_child",
-                    _("%(name)s上课当天已满 %(age)s 岁，只能登记未成年儿童。")
-                    % {"name": child.name, "age": CHILD_AGE_LIMIT},
-                    field="attendees",
-                )
-        if hours not in (None, ""):
-            worked = hours_clean(hours)
-        elif starts is not None and ends is not None:
-            worked = session_hours(starts, ends)
-            if worked <= 0:
-                worked = Decimal("0.1")
-        else:
-            worked = None
+        teacher, count, children, worked = checked.teacher, checked.count, checked.children, checked.hours
         session = ClassSession.objects.create(
             site=site,
             held_on=held_on,
@@ -475,6 +546,217 @@ def volunteer_hours_record(
         _audit(actor, row, site, {"volunteer": [None, volunteer.pk], "hours": [None, str(worked)]})
         finish(actor=actor, scope=SCOPE_HOURS, key=idempotency_key, object_id=row.pk)
     return row
+
+
+def _session_state(session: ClassSession) -> dict[str, Any]:
+    """What the audit log records of a session (before and after an edit, before a delete)."""
+    hours = [
+        str(h)
+        for h in VolunteerHours.objects.filter(session=session).order_by("id").values_list("hours", flat=True)
+    ]
+    return {
+        "held_on": session.held_on,
+        "starts": session.starts,
+        "ends": session.ends,
+        "subject": session.subject,
+        "teacher": session.teacher_id,
+        "children_count": session.children_count,
+        "attendees": sorted(
+            ClassAttendance.objects.filter(session=session).values_list("resident_id", flat=True)
+        ),
+        "notes": session.notes,
+        "hours": hours[0] if len(hours) == 1 else (hours or None),
+    }
+
+
+def _session_locked(actor: AnyUser, session_id: int) -> tuple[Site, ClassSession]:
+    """The session under its row lock, if `actor` runs its classroom (else NotFound, 404)."""
+    site_id = ClassSession.objects.filter(pk=session_id).values_list("site_id", flat=True).first()
+    if site_id is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    try:
+        site = site_runnable_of_kind(actor, site_id, SiteKind.CLASSROOM)
+    except NotFound:
+        raise NotFound(RECORD_NOT_FOUND) from None
+    session = ClassSession.objects.select_for_update().select_related("teacher").filter(pk=session_id).first()
+    if session is None:  # deleted while we waited for the lock
+        raise NotFound(RECORD_NOT_FOUND)
+    return site, session
+
+
+def session_update(
+    *,
+    actor: AnyUser,
+    session: ClassSession,
+    held_on: dt.date,
+    subject: str,
+    teacher_id: int,
+    children_count: int,
+    starts: dt.time | None = None,
+    ends: dt.time | None = None,
+    attendee_ids: Sequence[int] = (),
+    notes: str = "",
+    hours: Any = None,
+) -> ClassSession:
+    """Correct a session: every field as on create (the same checks), the named children replaced by
+    `attendee_ids`, and the teacher's hours written with it follow — the new teacher, date and `hours`
+    (or the length of the new times; none when neither is known). Only within the edit window
+    (record_editable), for the session's date and for the new one: Conflict record_locked otherwise.
+    NotFound unless `actor` runs the classroom. Returns the session; the audit entry has what changed."""
+    subject = text_clean(subject, field="subject", maximum=100, required=_("请填写上课内容。"))
+    notes = text_clean(notes, field="notes", maximum=200)
+    ids = sorted({int(i) for i in attendee_ids})
+    with transaction.atomic():
+        site, session = _session_locked(actor, session.pk)
+        what = _("讲堂课程")
+        _editable_or_refuse(session.held_on, field="held_on", what=what)
+        held_on = _date(held_on, field="held_on", label=_("上课日期"))
+        _editable_or_refuse(held_on, field="held_on", what=what)
+        checked = _session_clean(
+            site,
+            held_on=held_on,
+            starts=starts,
+            ends=ends,
+            children_count=children_count,
+            ids=ids,
+            teacher_id=teacher_id,
+            hours=hours,
+            keep_teacher=session.teacher,
+        )
+        before = _session_state(session)
+        session.held_on, session.starts, session.ends = held_on, starts, ends
+        session.subject, session.teacher, session.children_count = subject, checked.teacher, checked.count
+        session.notes = notes
+        session.save(
+            update_fields=["held_on", "starts", "ends", "subject", "teacher", "children_count", "notes"]
+        )
+        ClassAttendance.objects.filter(session=session).exclude(resident_id__in=ids).delete()
+        present = set(ClassAttendance.objects.filter(session=session).values_list("resident_id", flat=True))
+        ClassAttendance.objects.bulk_create(
+            [ClassAttendance(session=session, resident=c) for c in checked.children if c.pk not in present]
+        )
+        rows = list(VolunteerHours.objects.select_for_update().filter(session=session).order_by("id"))
+        if checked.hours is None:
+            VolunteerHours.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        else:
+            activity = (_("讲堂授课：%(subject)s") % {"subject": subject})[:100]
+            if rows:
+                teacher_row, *others = rows
+                teacher_row.volunteer, teacher_row.worked_on = checked.teacher, held_on
+                teacher_row.hours, teacher_row.activity = checked.hours, activity
+                teacher_row.save(update_fields=["volunteer", "worked_on", "hours", "activity"])
+                VolunteerHours.objects.filter(pk__in=[r.pk for r in others]).update(worked_on=held_on)
+            else:
+                VolunteerHours.objects.create(
+                    volunteer=checked.teacher,
+                    site=site,
+                    session=session,
+                    worked_on=held_on,
+                    hours=checked.hours,
+                    activity=activity,
+                )
+        changes = diff_fields(before, _session_state(session))
+        if changes:
+            _audit(actor, session, site, changes, AuditAction.UPDATE)
+    return session
+
+
+def session_delete(*, actor: AnyUser, session: ClassSession, reason: str = "") -> None:
+    """Delete a session logged in error, with its named children and the teacher's hours written with it
+    (the classroom's figures and the volunteer's hours drop together). Only within the edit window
+    (Conflict record_locked otherwise); NotFound unless `actor` runs the classroom. The audit entry keeps
+    what the session was, and `reason` when given."""
+    reason = text_clean(reason, field="reason", maximum=200)
+    with transaction.atomic():
+        site, session = _session_locked(actor, session.pk)
+        _editable_or_refuse(session.held_on, field="held_on", what=_("讲堂课程"))
+        before = _session_state(session)
+        _audit(
+            actor,
+            session,
+            site,
+            diff_fields(before, {}),
+            AuditAction.DELETE,
+            detail=reason,
+        )
+        VolunteerHours.objects.filter(session=session).delete()
+        session.delete()  # its ClassAttendance rows cascade
+
+
+def _hours_locked(actor: AnyUser, hours_id: int) -> tuple[Site, VolunteerHours]:
+    """The hours entry under its row lock, if `actor` runs its site (else NotFound, 404)."""
+    site_id = VolunteerHours.objects.filter(pk=hours_id).values_list("site_id", flat=True).first()
+    if site_id is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    try:
+        site = access.site_get_runnable(actor, site_id)
+    except NotFound:
+        raise NotFound(RECORD_NOT_FOUND) from None
+    row = VolunteerHours.objects.select_for_update().select_related("volunteer").filter(pk=hours_id).first()
+    if row is None:
+        raise NotFound(RECORD_NOT_FOUND)
+    if row.session_id is not None:
+        raise Conflict(
+            "hours_of_session",
+            _("这条时长是随 %(date)s 的讲堂课程登记的，请修改或删除那次课程。")
+            % {"date": f"{row.worked_on:%Y-%m-%d}"},
+        )
+    return site, row
+
+
+def _hours_state(row: VolunteerHours) -> dict[str, Any]:
+    return {
+        "volunteer": row.volunteer_id,
+        "worked_on": row.worked_on,
+        "hours": str(row.hours),
+        "activity": row.activity,
+    }
+
+
+def volunteer_hours_update(
+    *,
+    actor: AnyUser,
+    row: VolunteerHours,
+    volunteer_id: int,
+    worked_on: dt.date,
+    hours: Any,
+    activity: str,
+) -> VolunteerHours:
+    """Correct an hours entry recorded on its own (one written with a session changes with the session:
+    Conflict hours_of_session). The same checks as on record; only within the edit window, for the old
+    date and the new (Conflict record_locked). NotFound unless `actor` runs the site. Returns the row."""
+    activity = text_clean(activity, field="activity", maximum=100, required=_("请填写服务内容。"))
+    with transaction.atomic():
+        site, row = _hours_locked(actor, row.pk)
+        what = _("志愿服务时长")
+        _editable_or_refuse(row.worked_on, field="worked_on", what=what)
+        worked_on = _date(worked_on, field="worked_on", label=_("服务日期"))
+        _editable_or_refuse(worked_on, field="worked_on", what=what)
+        worked = hours_clean(hours)
+        volunteer = (
+            row.volunteer
+            if str(row.volunteer_id) == str(volunteer_id)
+            else _volunteer_for_site(site, volunteer_id, field="volunteer")
+        )
+        before = _hours_state(row)
+        row.volunteer, row.worked_on, row.hours, row.activity = volunteer, worked_on, worked, activity
+        row.save(update_fields=["volunteer", "worked_on", "hours", "activity"])
+        changes = diff_fields(before, _hours_state(row))
+        if changes:
+            _audit(actor, row, site, changes, AuditAction.UPDATE)
+    return row
+
+
+def volunteer_hours_delete(*, actor: AnyUser, row: VolunteerHours) -> None:
+    """Delete an hours entry recorded on its own, within the edit window (Conflict record_locked; one
+    written with a session goes with the session: Conflict hours_of_session). NotFound unless `actor`
+    runs the site. The audit entry keeps what it was."""
+    with transaction.atomic():
+        site, row = _hours_locked(actor, row.pk)
+        _editable_or_refuse(row.worked_on, field="worked_on", what=_("志愿服务时长"))
+        before = _hours_state(row)
+        _audit(actor, row, site, diff_fields(before, {}), AuditAction.DELETE)
+        row.delete()
 
 
 # --- workshops ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ the canteen's township (canteens.services.meals); a donation credits the fund it
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,6 +36,8 @@ from governance.audit import audit_record
 from governance.models import AuditAction, Region, RegionLevel
 
 AnyUser = AbstractBaseUser | AnonymousUser
+
+logger = logging.getLogger("canteens.funds")
 
 SCOPE_DONATION = "canteens.donation"
 AMOUNT_MAX_FEN = (
@@ -347,3 +350,52 @@ def fund_verify() -> list[FundMismatch]:
         cursor.execute(sql)
         rows: list[Any] = cursor.fetchall()
     return [FundMismatch(int(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+def fund_verify_record() -> list[FundMismatch]:
+    """Run fund_verify and raise the alarm for what it finds: one ERROR log line naming the funds by id and
+    amounts only (a fund's name is typed by people and may name one), and one audit entry per mismatching
+    fund (actor: the system; changes: the balance its movements give → the balance stored), so the
+    difference is on record in the fund's region. Returns the mismatches (empty when every fund agrees).
+
+    Writes nothing else: repairing a balance is a person's decision (a movement of kind adjustment). A
+    second run, or a redelivered task, records a still-open mismatch again, which is what an alarm
+    should do."""
+    mismatches = fund_verify()
+    if not mismatches:
+        logger.info("canteens fund verification: every donation fund equals its movements")
+        return []
+    logger.error(
+        "canteens fund verification: %d donation fund(s) differ from their movements: %s",
+        len(mismatches),
+        "; ".join(
+            f"fund #{m.fund_id} stored {m.balance_fen} fen, movements {m.movements_fen} fen"
+            for m in mismatches
+        ),
+    )
+    funds = {
+        fund.pk: fund
+        for fund in DonationFund.objects.select_related("site__region", "township").filter(
+            pk__in=[m.fund_id for m in mismatches]
+        )
+    }
+    with transaction.atomic():
+        for mismatch in mismatches:
+            fund = funds[mismatch.fund_id]
+            audit_record(
+                actor=None,
+                action=AuditAction.UPDATE,
+                obj=fund,
+                region_path=_region_path(fund),
+                changes={"balance_fen": [mismatch.movements_fen, mismatch.balance_fen]},
+                detail=_(
+                    "每晚核对：捐赠资金余额 %(balance)s 分与流水合计 %(movements)s 分不符，相差 %(gap)s 分，"
+                    "请核查。"
+                )
+                % {
+                    "balance": mismatch.balance_fen,
+                    "movements": mismatch.movements_fen,
+                    "gap": mismatch.balance_fen - mismatch.movements_fen,
+                },
+            )
+    return mismatches

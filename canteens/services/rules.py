@@ -96,8 +96,9 @@ def price_rule_create(
     """A new price rule at the canteen `site` (township or county admin over it). `tier` None is the
     guest price (the resident pays it all: a guest rule may have no other funder). `slot` "" means every
     slot. Exactly once per (actor, key). DomainError next to the field for a bad price, dates, or a split
-    that does not add up (canteens.split's message); Conflict when a rule for the same tier and slot
-    already starts that day."""
+    that does not add up (canteens.split's message); Conflict (409, next to
+    effective_from) when a rule for the same tier (or guest) and slot already starts that day: checked
+    here on every database, and by the UNIQUE on PostgreSQL."""
     body = {
         "site": site.pk,
         "tier": tier.pk if tier else None,
@@ -114,7 +115,10 @@ def price_rule_create(
         replay = begin(actor=actor, scope=SCOPE_CREATE, key=idempotency_key, body=body)
         if replay is not None:
             return PriceRule.objects.get(pk=replay.response["id"])
-        site = Site.objects.select_related("region").get(pk=site.pk)
+        # The canteen's row lock serialises its rule creations, so the duplicate check below cannot race.
+        site = (
+            Site.objects.select_for_update(of=("self",), no_key=True).select_related("region").get(pk=site.pk)
+        )
         if not access.can_create_site(actor, site.region.path):
             raise NotFound(access.NOT_FOUND_MESSAGE)
         if site.kind != SiteKind.CANTEEN:
@@ -154,6 +158,13 @@ def price_rule_create(
             raise DomainError(
                 "guest_subsidised", _("非登记就餐按全价由本人支付，不能设置补贴。"), field="shares"
             )
+        # canteens_rule_unique_start treats the guest rule's empty tier as a value (nulls_distinct=False);
+        # SQLite (make demo) ignores that option and would store a second guest rule for the same day, so
+        # the service refuses it first on every database. The index still catches what slips past.
+        if PriceRule.objects.filter(
+            site=site, tier=tier, slot=slot or "", effective_from=effective_from
+        ).exists():
+            raise _same_start(tier, slot, effective_from)
         try:
             with transaction.atomic():
                 rule = PriceRule.objects.create(
@@ -169,11 +180,7 @@ def price_rule_create(
                     created_by_id=cast(int, actor.pk),
                 )
         except IntegrityError:
-            raise Conflict(
-                "rule_same_start",
-                _("该档次、餐次在这一天已有生效的规则，请换一个生效日期。"),
-                field="effective_from",
-            ) from None
+            raise _same_start(tier, slot, effective_from) from None
         FundingShare.objects.bulk_create(
             [
                 FundingShare(
@@ -198,6 +205,22 @@ def price_rule_create(
         )
         finish(actor=actor, scope=SCOPE_CREATE, key=idempotency_key, object_id=rule.pk)
     return rule
+
+
+def _same_start(tier: SubsidyTier | None, slot: str, effective_from: dt.date) -> Conflict:
+    return Conflict(
+        "rule_same_start",
+        _(
+            "“%(tier)s · %(slot)s”在 %(date)s 已有一条餐价规则，不能重复设置；"
+            "请换一个生效日期，或先结束原来的规则。"
+        )
+        % {
+            "tier": tier.name if tier is not None else _("非登记就餐"),
+            "slot": SlotKind(slot).label if slot else _("全部餐次"),
+            "date": f"{effective_from:%Y-%m-%d}",
+        },
+        field="effective_from",
+    )
 
 
 def price_rule_end(*, actor: AnyUser, rule: PriceRule, effective_to: dt.date) -> PriceRule:

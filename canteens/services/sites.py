@@ -9,6 +9,8 @@ serving times and adds photos. Out of scope is NotFound (404).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -91,14 +93,29 @@ def _fields_clean(
         if host.region.path.strip("/").split("/")[:2] != township:
             raise DomainError("host_other_township", _("所在食堂须在同一乡镇。"), field="host")
     cleaned["host"] = host
-    phone = (phone or "").strip().replace(" ", "").replace("-", "")
-    if phone and not phone.isdigit():
-        raise DomainError("bad_phone", _("联系电话只能是数字。"), field="phone")
-    if phone and not (7 <= len(phone) <= 12):
-        raise DomainError("bad_phone", _("联系电话位数不对。"), field="phone")
-    # Only the masked copy is kept: a landline is the site's public number; a mobile is a person's, masked.
-    cleaned["phone_masked"] = mask_phone(phone) if len(phone) == 11 and phone.startswith("1") else phone
+    cleaned["phone_masked"] = site_phone_clean(phone)
     return cleaned
+
+
+def site_phone_clean(phone: str) -> str:
+    """What a site stores of the number typed: a landline (7–12 digits, e.g. 0710-7654321) as it is, the
+    site's public number; a mobile, a person's, only masked (138****5678, design.md §3) — also when typed
+    in full-width digits, with +86 / 0086 / 86 in front or a trunk 0, so no spelling of a mobile keeps it
+    whole. "" for none. DomainError bad_phone (field phone) for anything else."""
+    # NFKC turns full-width digits and dashes into ASCII ones (１３８… is 138…).
+    value = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", phone or ""))
+    if not value:
+        return ""
+    # Any 11 digits starting with 1 count as a mobile; behind a prefix, only a real one (13–19…), so a
+    # landline such as 010-12345678 is not taken for one.
+    mobile = re.fullmatch(r"(?:\+86|0086|86|0)(1[3-9][0-9]{9})|(1[0-9]{10})", value)
+    if mobile:
+        return mask_phone(mobile.group(1) or mobile.group(2))
+    if not re.fullmatch(r"[0-9]+", value):
+        raise DomainError("bad_phone", _("联系电话只能是数字。"), field="phone")
+    if not 7 <= len(value) <= 12:
+        raise DomainError("bad_phone", _("联系电话位数不对。"), field="phone")
+    return value
 
 
 def site_create(

@@ -31,11 +31,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from canteens import access
-from canteens.models import OrderStatus, Site, SiteKind
+from canteens.models import ClassSession, OrderStatus, Site, SiteKind, VolunteerHours
 from canteens.selectors import community as selectors
 from canteens.selectors.community import ListFilters
 from canteens.services import community as services
@@ -203,6 +203,9 @@ class ListSpec:
     extras: tuple[str, ...] = ()
     personal: bool = False  # the rows name residents: an export is audited
     widths: list[int] = field(default_factory=list)
+    # Rows that may be corrected: the page (not the Excel file) links each one the user runs, while its
+    # date is within the edit window, to (edit url, date).
+    edit: Callable[[Any], tuple[str, dt.date]] | None = None
 
 
 def _site_url(site: Site) -> str:
@@ -216,6 +219,10 @@ def _site_url(site: Site) -> str:
 
 def _d(value: dt.date | None) -> str:
     return f"{value:%Y-%m-%d}" if value else ""
+
+
+def _people(count: int) -> str:
+    return ngettext("%(n)s 人", "%(n)s 人", count) % {"n": count}
 
 
 def _t(start: dt.time | None, end: dt.time | None) -> str:
@@ -265,6 +272,7 @@ LISTS: dict[str, ListSpec] = {
         ],
         extras=("q",),
         widths=[12, 14, 20, 30, 12, 10, 10],
+        edit=lambda s: (reverse("canteens:session_edit", args=[s.pk]), s.held_on),
     ),
     "volunteers": ListSpec(
         gettext_lazy("志愿者"),
@@ -311,6 +319,12 @@ LISTS: dict[str, ListSpec] = {
             Cell(h.hours, number=True),
         ],
         widths=[12, 12, 20, 30, 12],
+        edit=lambda h: (
+            reverse("canteens:session_edit", args=[h.session_id])
+            if h.session_id
+            else reverse("canteens:hours_edit", args=[h.pk]),
+            h.worked_on,
+        ),
     ),
     "workers": ListSpec(
         gettext_lazy("作坊务工人员"),
@@ -483,6 +497,7 @@ def community_list(request: HttpRequest, which: str) -> HttpResponseBase:
             widths=spec.widths or None,
         )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    edits = _edit_links(request, spec, page.object_list)
     return render(
         request,
         "canteens/community/list.html",
@@ -491,11 +506,28 @@ def community_list(request: HttpRequest, which: str) -> HttpResponseBase:
             "which": which,
             "form": form,
             "page": page,
-            "table": [list(zip(spec.headers, spec.cells(row), strict=True)) for row in page.object_list],
+            "table": [
+                (list(zip(spec.headers, spec.cells(row), strict=True)), edits.get(row.pk, ""))
+                for row in page.object_list
+            ],
+            "editable": spec.edit is not None and bool(edits),
             "query": _query_without(request, "page", "export"),
             "lists": LIST_NAV,
         },
     )
+
+
+def _edit_links(request: HttpRequest, spec: ListSpec, rows: Iterable[Any]) -> dict[int, str]:
+    """{row id: its edit url} for the rows of the page the user may still correct."""
+    if spec.edit is None:
+        return {}
+    runnable = set(access.sites_runnable(request.user).values_list("pk", flat=True))
+    links: dict[int, str] = {}
+    for row in rows:
+        url, day = spec.edit(row)
+        if row.site_id in runnable and services.record_editable(day):
+            links[row.pk] = url
+    return links
 
 
 LIST_NAV = [
@@ -688,12 +720,24 @@ class SessionForm(forms.Form):
     )
     notes = _text(gettext_lazy("备注"), 200, required=False)
 
-    def __init__(self, *args: Any, site: Site, children: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        site: Site,
+        children: list[Any],
+        session: ClassSession | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         teacher: forms.TypedChoiceField = self.fields["teacher"]  # type: ignore[assignment]
+        teachers = list(selectors.volunteers_for_site(site))
+        if session is not None:
+            del self.fields["idempotency_key"]
+            # The recorded teacher stays a choice even after leaving the register.
+            if session.teacher_id not in {v.pk for v in teachers}:
+                teachers.insert(0, session.teacher)
         teacher.choices = [("", _("请选择"))] + [
-            (v.pk, f"{v.name}（{v.speciality}）" if v.speciality else v.name)
-            for v in selectors.volunteers_for_site(site)
+            (v.pk, f"{v.name}（{v.speciality}）" if v.speciality else v.name) for v in teachers
         ]
         attendees: forms.TypedMultipleChoiceField = self.fields["attendees"]  # type: ignore[assignment]
         attendees.choices = [(c.pk, f"{c.name}（{c.birth_date:%Y}）") for c in children]
@@ -709,12 +753,15 @@ class HoursForm(forms.Form):
     hours = _text(gettext_lazy("时长（小时）"), 8, placeholder="2")
     activity = _text(gettext_lazy("服务内容"), 100, placeholder=gettext_lazy("例如：帮厨、送餐"))
 
-    def __init__(self, *args: Any, site: Site, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, site: Site, row: VolunteerHours | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         volunteer: forms.TypedChoiceField = self.fields["volunteer"]  # type: ignore[assignment]
-        volunteer.choices = [("", _("请选择"))] + [
-            (v.pk, v.name) for v in selectors.volunteers_for_site(site)
-        ]
+        volunteers = list(selectors.volunteers_for_site(site))
+        if row is not None:
+            del self.fields["idempotency_key"]
+            if row.volunteer_id not in {v.pk for v in volunteers}:
+                volunteers.insert(0, row.volunteer)
+        volunteer.choices = [("", _("请选择"))] + [(v.pk, v.name) for v in volunteers]
 
 
 class ProductForm(forms.Form):
@@ -898,6 +945,8 @@ def classroom(request: HttpRequest, site_id: int) -> HttpResponse:
         {
             "site": site,
             "can_run": access.can_run_site(request.user, site),
+            "edit_from": services.edit_window_start(),
+            "edit_grace": services.EDIT_GRACE_DAYS,
             "totals": selectors.classroom_totals(site),
             "year_totals": selectors.classroom_totals(site, this_year),
             "year": year,
@@ -1057,6 +1106,242 @@ def hours_create(request: HttpRequest, site_id: int) -> HttpResponse:
             return redirect(_site_url(site) or reverse("canteens:community_list", args=["hours"]))
     return _form_page(
         request, form=form, site=site, title=_("登记志愿服务时长"), back=_site_url(site), status=_status(form)
+    )
+
+
+def _locked_notice(day: dt.date) -> str:
+    return _(
+        "这条记录的日期是 %(date)s，已过修改期限：讲堂课程和志愿服务时长只能在当月修改或删除"
+        "（每月 %(grace)s 日前还可以改上个月的）。"
+    ) % {"date": f"{day:%Y-%m-%d}", "grace": services.EDIT_GRACE_DAYS}
+
+
+def _session_children(site: Site, session: ClassSession) -> list[Any]:
+    """The form's children: the register's (as for a new session) and whoever the session named."""
+    children = selectors.children_for_site(site, session.held_on, limit=300)
+    listed = {c.pk for c in children}
+    named = [c for c in selectors.session_attendees(session) if c.pk not in listed]
+    return named + children
+
+
+@_pages
+@require_http_methods(["GET", "POST"])
+def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get_runnable(request.user, session_id)
+    site = session.site
+    back = reverse("canteens:classroom", args=[site.pk])
+    title = _("修改讲堂课程")
+    if not services.record_editable(session.held_on):
+        return _locked_page(request, site=site, title=title, back=back, day=session.held_on)
+    entered = selectors.session_hours_entered(session)
+    initial = {
+        "held_on": session.held_on,
+        "starts": session.starts,
+        "ends": session.ends,
+        "subject": session.subject,
+        "teacher": session.teacher_id,
+        "children_count": session.children_count,
+        "attendees": [c.pk for c in selectors.session_attendees(session)],
+        "hours": "" if entered is None else str(entered),
+        "notes": session.notes,
+    }
+    form = SessionForm(
+        request.POST or None,
+        site=site,
+        children=_session_children(site, session),
+        session=session,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = services.session_update(
+                actor=request.user,
+                session=session,
+                held_on=data["held_on"],
+                starts=data["starts"],
+                ends=data["ends"],
+                subject=data["subject"],
+                teacher_id=data["teacher"],
+                children_count=data["children_count"],
+                attendee_ids=data["attendees"],
+                notes=data["notes"],
+                hours=data["hours"] or None,
+            )
+        except DomainError as error:
+            _fail(form, error)
+        else:
+            messages.success(
+                request,
+                _("已保存 %(date)s 的课程“%(subject)s”。")
+                % {"date": f"{session.held_on:%Y-%m-%d}", "subject": session.subject},
+            )
+            return redirect("canteens:classroom", site.pk)
+    return _form_page(
+        request,
+        form=form,
+        site=site,
+        title=title,
+        back=back,
+        status=_status(form),
+        delete_url=reverse("canteens:session_delete", args=[session.pk]),
+    )
+
+
+@_pages
+@require_http_methods(["GET", "POST"])
+def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get_runnable(request.user, session_id)
+    site = session.site
+    back = reverse("canteens:classroom", args=[site.pk])
+    title = _("删除讲堂课程")
+    if not services.record_editable(session.held_on):
+        return _locked_page(request, site=site, title=title, back=back, day=session.held_on)
+    error = None
+    if request.method == "POST":
+        try:
+            services.session_delete(actor=request.user, session=session)
+        except DomainError as failure:
+            if failure.status == 404:
+                raise
+            error = str(failure.message)
+        else:
+            messages.success(
+                request,
+                _("已删除 %(date)s 的课程“%(subject)s”。")
+                % {"date": f"{session.held_on:%Y-%m-%d}", "subject": session.subject},
+            )
+            return redirect("canteens:classroom", site.pk)
+    hours = sum((h.hours for h in session.volunteer_hours.all()), Decimal("0"))
+    facts = [
+        (_("日期"), f"{session.held_on:%Y-%m-%d} {_t(session.starts, session.ends)}".strip()),
+        (_("内容"), session.subject),
+        (_("志愿教师"), session.teacher.name),
+        (_("到课人数"), session.children_count),
+        (_("登记姓名的儿童"), _people(session.attendees.count())),
+        (_("志愿服务时长"), _("%(h)s 小时") % {"h": hours} if hours else "—"),
+    ]
+    return render(
+        request,
+        "canteens/community/delete.html",
+        {
+            "site": site,
+            "title": title,
+            "back": back,
+            "facts": facts,
+            "error": error,
+            "consequence": _(
+                "删除后，这次课程、登记姓名的到课记录和随课程登记的志愿服务时长一并删除，"
+                "讲堂的课程数、到课人次和志愿者的服务时长随之减少。"
+            ),
+        },
+        status=409 if error else 200,
+    )
+
+
+def _locked_page(request: HttpRequest, *, site: Site, title: Any, back: str, day: dt.date) -> HttpResponse:
+    return render(
+        request,
+        "canteens/community/delete.html",
+        {"site": site, "title": title, "back": back, "locked": _locked_notice(day)},
+        status=409,
+    )
+
+
+@_pages
+@require_http_methods(["GET", "POST"])
+def hours_edit(request: HttpRequest, hours_id: int) -> HttpResponse:
+    row = selectors.hours_get_runnable(request.user, hours_id)
+    site = row.site
+    back = reverse("canteens:community_list", args=["hours"]) + f"?site={site.pk}"
+    title = _("修改志愿服务时长")
+    if row.session_id is not None:
+        return redirect("canteens:session_edit", row.session_id)
+    if not services.record_editable(row.worked_on):
+        return _locked_page(request, site=site, title=title, back=back, day=row.worked_on)
+    initial = {
+        "volunteer": row.volunteer_id,
+        "worked_on": row.worked_on,
+        "hours": str(row.hours),
+        "activity": row.activity,
+    }
+    form = HoursForm(request.POST or None, site=site, row=row, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            row = services.volunteer_hours_update(
+                actor=request.user,
+                row=row,
+                volunteer_id=data["volunteer"],
+                worked_on=data["worked_on"],
+                hours=data["hours"],
+                activity=data["activity"],
+            )
+        except DomainError as error:
+            _fail(form, error)
+        else:
+            messages.success(
+                request,
+                _("已保存 %(name)s %(date)s 的服务时长 %(hours)s 小时。")
+                % {"name": row.volunteer.name, "date": f"{row.worked_on:%Y-%m-%d}", "hours": row.hours},
+            )
+            return redirect(back)
+    return _form_page(
+        request,
+        form=form,
+        site=site,
+        title=title,
+        back=back,
+        status=_status(form),
+        delete_url=reverse("canteens:hours_delete", args=[row.pk]),
+    )
+
+
+@_pages
+@require_http_methods(["GET", "POST"])
+def hours_delete(request: HttpRequest, hours_id: int) -> HttpResponse:
+    row = selectors.hours_get_runnable(request.user, hours_id)
+    site = row.site
+    back = reverse("canteens:community_list", args=["hours"]) + f"?site={site.pk}"
+    title = _("删除志愿服务时长")
+    if row.session_id is not None:
+        return redirect("canteens:session_delete", row.session_id)
+    if not services.record_editable(row.worked_on):
+        return _locked_page(request, site=site, title=title, back=back, day=row.worked_on)
+    error = None
+    if request.method == "POST":
+        try:
+            services.volunteer_hours_delete(actor=request.user, row=row)
+        except DomainError as failure:
+            if failure.status == 404:
+                raise
+            error = str(failure.message)
+        else:
+            messages.success(
+                request,
+                _("已删除 %(name)s %(date)s 的服务时长。")
+                % {"name": row.volunteer.name, "date": f"{row.worked_on:%Y-%m-%d}"},
+            )
+            return redirect(back)
+    facts = [
+        (_("日期"), f"{row.worked_on:%Y-%m-%d}"),
+        (_("志愿者"), row.volunteer.name),
+        (_("阵地"), site.name),
+        (_("服务内容"), row.activity),
+        (_("时长"), _("%(h)s 小时") % {"h": row.hours}),
+    ]
+    return render(
+        request,
+        "canteens/community/delete.html",
+        {
+            "site": site,
+            "title": title,
+            "back": back,
+            "facts": facts,
+            "error": error,
+            "consequence": _("删除后，这位志愿者的服务时长随之减少。"),
+        },
+        status=409 if error else 200,
     )
 
 

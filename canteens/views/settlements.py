@@ -223,6 +223,10 @@ def claim_print(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @pages
 def claim_list(request: HttpRequest) -> HttpResponseBase:
+    # Deny by default: the list is the approvers' (township and county admins); anyone else gets the
+    # same 404 as a page that does not exist rather than an empty list.
+    if not access.can_approve_any_claims(request.user):
+        raise NotFound(_("只有乡镇或县级管理员审批补贴申报。"))
     status = request.GET.get("status", ClaimStatus.SUBMITTED)
     year = request.GET.get("year", "")
     rows = [

@@ -29,7 +29,6 @@ from canteens.services import sites as services
 from canteens.views._common import REQUIRED, form_error, int_param, key_field, new_key, pages
 from common.errors import DomainError
 from common.excel import xlsx_response
-from governance import access as governance_access
 from governance.audit import audit_record
 from governance.models import AuditAction, Region, User
 
@@ -210,12 +209,6 @@ def _community_lists(kind: str, site: Site | None = None) -> list[Link]:
     return []
 
 
-def _approves_claims(user: Any) -> bool:
-    """Whether `user` approves subsidy claims anywhere (the claim list's audience): canteens.access's
-    APPROVER_ROLES held at some region."""
-    return bool(governance_access.assignments(user, access.APPROVER_ROLES))
-
-
 def hub_links(user: Any, counts: list[selectors.KindCount]) -> list[LinkGroup]:
     """The hub's ledgers and reports per kind, only those the user may open and that have sites."""
     seen = {c.kind: c.count for c in counts}
@@ -223,7 +216,7 @@ def hub_links(user: Any, counts: list[selectors.KindCount]) -> list[LinkGroup]:
     canteen: list[Link] = []
     if seen.get(SiteKind.CANTEEN):
         canteen.append(Link(_("捐赠资金"), _url("fund_list"), "go-funds"))
-        if _approves_claims(user):
+        if access.can_approve_any_claims(user):
             canteen.append(Link(_("补贴申报审批"), _url("claims"), "go-claims"))
         canteen.append(Link(_("运行报表"), _url("reports"), "go-reports"))
     if access.can_manage_tiers(user):

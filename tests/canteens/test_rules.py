@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -235,3 +235,50 @@ def test_split_preview_with_the_fund_short(world):
         donation_available_fen=10,
     )
     assert (parts, shortfall) == ({"government": 165, "community": 75, "donation": 10, "resident": 150}, 15)
+
+
+def test_a_second_guest_rule_on_the_same_day_is_refused_by_the_service_before_the_database(world):
+    """The guest rule's tier is NULL; canteens_rule_unique_start holds it on PostgreSQL only
+    (nulls_distinct=False), so the service looks first: the refusal comes without an INSERT tried."""
+    guest = [Share("resident", fixed_fen=600)]
+    first = make(world, tier=None, slot="lunch", price_fen=600, shares=guest)
+    before = (PriceRule.objects.count(), FundingShare.objects.count())
+    with CaptureQueriesContext(connection) as queries, pytest.raises(Conflict) as raised:
+        make(world, tier=None, slot="lunch", price_fen=650, shares=[Share("resident", fixed_fen=650)])
+    assert (raised.value.code, raised.value.field, str(raised.value.message)) == (
+        "rule_same_start",
+        "effective_from",
+        f"“非登记就餐 · 午餐”在 {today():%Y-%m-%d} 已有一条餐价规则，不能重复设置；"
+        "请换一个生效日期，或先结束原来的规则。",
+    )
+    assert not [
+        q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "canteens_pricerule"')
+    ]
+    assert (PriceRule.objects.count(), FundingShare.objects.count()) == before
+    # Another slot, another day, or a tier the same day are other rules.
+    assert make(world, tier=None, slot="dinner", price_fen=600, shares=guest).pk != first.pk
+    assert make(
+        world,
+        tier=None,
+        slot="lunch",
+        price_fen=600,
+        shares=guest,
+        effective_from=today() - dt.timedelta(days=1),
+    )
+    with pytest.raises(Conflict) as again:
+        make(world, tier=world.tiers["age-70-79"], slot="", effective_from=enrol_from())
+    assert str(again.value.message).startswith(f"“70–79 岁 · 全部餐次”在 {enrol_from():%Y-%m-%d} 已有")
+
+
+def test_the_database_still_refuses_a_duplicate_guest_rule_on_postgresql(world):
+    """What the service's check stands in for on SQLite: the UNIQUE with nulls_distinct=False."""
+    existing = world.rules["guest"]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PriceRule.objects.create(
+            site=existing.site,
+            tier=None,
+            slot=existing.slot,
+            effective_from=existing.effective_from,
+            price_fen=700,
+            created_by=world.admin,
+        )

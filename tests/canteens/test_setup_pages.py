@@ -258,6 +258,43 @@ def test_rule_page_preview_refusal_and_save(world):
     assert "¥5.00" in listing.content.decode()
 
 
+def test_a_duplicate_guest_rule_is_refused_next_to_the_start_date(world):
+    """The guest rule (no tier) the world has from enrol_from, all slots: the same again is refused by the
+    service on any database, next to 生效日期, with what was typed kept."""
+    from tests.canteens.factories import enrol_from
+
+    client = client_for("shihua_admin")
+    url = f"/canteens/{world.site.pk}/rules/new/"
+    guest = {
+        "idempotency_key": key(),
+        "tier": "",
+        "slot": "",
+        "price_yuan": "7.00",
+        "effective_from": enrol_from().isoformat(),
+        "government_level": "county",
+        "remainder_funder": "resident",
+        "donation_fallback": "community",
+        "resident_mode": "fixed",
+        "resident_fixed": "7",
+        "government_mode": "",
+        "community_mode": "",
+        "donation_mode": "",
+        "action": "save",
+    }
+    before = PriceRule.objects.count()
+    refused = client.post(url, guest)
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["effective_from"] == [
+        f"“非登记就餐 · 全部餐次”在 {enrol_from():%Y-%m-%d} 已有一条餐价规则，不能重复设置；"
+        "请换一个生效日期，或先结束原来的规则。"
+    ]
+    assert 'value="7.00"' in refused.content.decode()
+    assert PriceRule.objects.count() == before
+    moved = client.post(url, {**guest, "idempotency_key": key(), "effective_from": today().isoformat()})
+    assert moved.status_code == 302
+    assert PriceRule.objects.count() == before + 1
+
+
 def test_rule_pages_scope(world):
     url = f"/canteens/{world.site.pk}/rules/new/"
     assert client_for("canteen_manager").get(url).status_code == 404

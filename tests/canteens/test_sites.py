@@ -9,6 +9,7 @@ import io
 import pytest
 from django.test import Client
 from openpyxl import load_workbook
+from rest_framework.test import APIClient
 
 from canteens import access
 from canteens.models import MealSlot, Site, SiteKind, SiteUserObjectPermission
@@ -186,6 +187,33 @@ def test_gates_by_role(world):
     assert access.site_get_visible(u["minying_secretary"], world.site.pk) == world.site
     with pytest.raises(NotFound):
         access.site_get_visible(u["township_admin"], world.site.pk)
+
+
+def test_who_approves_claims_anywhere(world):
+    """can_approve_any_claims: a county or township admin anywhere (城关镇's admin too, though not for this
+    canteen: can_approve_claims is the per-site gate); a site's manager, cook or secretary never."""
+    from django.contrib.auth.models import AnonymousUser
+
+    u = world.users
+    expected = {
+        "county_admin": (True, True),
+        "shihua_admin": (True, True),
+        "township_admin": (True, False),
+        "canteen_manager": (False, False),
+        "cook": (False, False),
+        "minying_secretary": (False, False),
+        "village_secretary": (False, False),
+    }
+    for username, (anywhere, here) in expected.items():
+        assert access.can_approve_any_claims(u[username]) is anywhere, username
+        assert access.can_approve_claims(u[username], world.site) is here, username
+    assert access.can_approve_any_claims(AnonymousUser()) is False
+    # The claim list is theirs alone; the hub links it for them only.
+    for username, (anywhere, _here) in expected.items():
+        client = client_for(username)
+        assert client.get("/canteens/claims/").status_code == (200 if anywhere else 404), username
+        hub = client.get("/canteens/")
+        assert ('data-testid="go-claims"' in hub.content.decode()) is anywhere, username
 
 
 # --- pages ----------------------------------------------------------------------------------------------
@@ -376,3 +404,110 @@ def not_an_image():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("notes.png", b"not an image", content_type="image/png")
+
+
+# --- the site's phone: a mobile is kept only masked (design.md §3) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("13912345678", "139****5678"),
+        ("139 1234 5678", "139****5678"),
+        ("１３９１２３４５６７８", "139****5678"),  # full-width digits, as a Chinese IME types them
+        ("+86 139-1234-5678", "139****5678"),
+        ("＋８６１３９１２３４５６７８", "139****5678"),
+        ("0086 13912345678", "139****5678"),
+        ("8613912345678", "139****5678"),
+        ("013912345678", "139****5678"),  # the trunk 0 some dial before a mobile
+        ("0710-7654321", "07107654321"),  # a landline is the site's public number
+        ("（0710）7654321", "07107654321"),
+        ("010-12345678", "01012345678"),  # Beijing: a landline, not a mobile behind a trunk 0
+        ("", ""),
+    ],
+)
+def test_site_phone_is_stored_masked_however_a_mobile_is_typed(typed, stored):
+    assert services.site_phone_clean(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["12ab", "٠٧١٠٧٦٥٤٣٢١", "+8671076543", "123456", "0710765432109"])
+def test_site_phone_refusals(typed):
+    with pytest.raises(DomainError) as raised:
+        services.site_phone_clean(typed)
+    assert (raised.value.code, raised.value.field) == ("bad_phone", "phone")
+
+
+def test_a_site_mobile_is_never_shown_in_full_on_pages_api_or_excel(world):
+    full = "13912345678"
+    client = client_for("shihua_admin")
+    page = client.get("/canteens/sites/new/")
+    response = client.post(
+        "/canteens/sites/new/",
+        {
+            "idempotency_key": page.context["form"].initial["idempotency_key"],
+            "kind": "red_station",
+            "region": world.regions["民营社区"].pk,
+            "name": "民营社区红色驿站",
+            "phone": "＋86 １３９-1234-5678",
+        },
+    )
+    assert response.status_code == 302
+    site = Site.objects.get(name="民营社区红色驿站")
+    assert site.phone_masked == "139****5678"
+    views = {
+        "detail": client.get(f"/canteens/{site.pk}/"),
+        "edit": client.get(f"/canteens/{site.pk}/edit/"),
+        "registry": client.get("/canteens/sites/"),
+        "hub": client.get("/canteens/"),
+    }
+    for name, view in views.items():
+        assert view.status_code == 200, name
+        assert full not in view.content.decode(), name
+    assert "139****5678" in views["detail"].content.decode()
+    assert "139****5678" in views["edit"].content.decode()  # "留空则保留原号码 139****5678"
+    export = client.get("/canteens/sites/?kind=red_station&export=xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][9] == "联系电话"
+    assert [row[9] for row in rows[1:]] == ["139****5678"]
+    api = APIClient()
+    api.force_authenticate(world.users["shihua_admin"])
+    assert api.get(f"/api/v1/canteens/sites/{site.pk}/").json()["phone"] == "139****5678"
+    listed = api.get("/api/v1/canteens/sites/?kind=red_station").json()
+    assert [row["phone"] for row in listed["results"]] == ["139****5678"]
+    # Editing with the phone left blank keeps the masked copy; a new landline replaces it.
+    client.post(f"/canteens/{site.pk}/edit/", {"name": "民营社区红色驿站", "is_active": "on"})
+    site.refresh_from_db()
+    assert site.phone_masked == "139****5678"
+    client.post(
+        f"/canteens/{site.pk}/edit/", {"name": "民营社区红色驿站", "phone": "0710-7654321", "is_active": "on"}
+    )
+    site.refresh_from_db()
+    assert site.phone_masked == "07107654321"
+    # Nor in the audit log.
+    for event in AuditEvent.objects.filter(object_type="canteens.site", object_id=str(site.pk)):
+        assert full not in str(event.changes) + event.detail
+
+
+def test_the_data_migration_masks_mobiles_stored_whole(world):
+    """canteens 0003: what the earlier cleaning let through whole is masked; landlines and masked
+    numbers stay."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("canteens.migrations.0003_site_phones_masked")
+    Site.objects.filter(pk=world.site.pk).update(phone_masked="１３９１２３４５６７８")
+    Site.objects.filter(pk=world.other_site.pk).update(phone_masked="013912345678")
+    Site.objects.filter(pk=world.classroom.pk).update(phone_masked="07107654321")
+    migration.mask_stored_mobiles(apps, None)
+    stored = dict(
+        Site.objects.filter(pk__in=[world.site.pk, world.other_site.pk, world.classroom.pk]).values_list(
+            "pk", "phone_masked"
+        )
+    )
+    assert stored == {
+        world.site.pk: "139****5678",
+        world.other_site.pk: "139****5678",
+        world.classroom.pk: "07107654321",
+    }
