@@ -12,7 +12,7 @@ TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-for-the-suite
 PYTEST_ARGS ?= -n 2
 DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-key-not-for-production-0123456789} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}
 
-.PHONY: help venv demo test lint typecheck format bench bench-import bench-smoke messages lock vendor clean
+.PHONY: help venv demo test lint typecheck format bench bench-import bench-industry-import bench-smoke messages lock vendor clean
 
 help:
 	@echo "make demo    install, migrate, seed the demo county and serve http://127.0.0.1:8000 (SQLite, eager Celery)"
@@ -62,6 +62,9 @@ bench: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python scripts/services.py -- $(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+
+bench-industry-import: $(STAMP)
+	$(BIN)/python scripts/services.py -- $(BIN)/python bench/industry_import.py $(BENCH_ARGS)
 
 bench-smoke: $(STAMP)
 	$(BIN)/python scripts/services.py -- $(BIN)/python bench/run.py --quick

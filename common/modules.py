@@ -60,6 +60,7 @@ MODULES: tuple[Module, ...] = (
         _("产业发展"),
         _("农业产业链、村级集体经济、村企联建与村村联建、特色乡镇、农旅展览会与节会、销售与旅游。"),
         "industry",
+        url_name="industry:home",
     ),
     Module(
         "dashboard",

@@ -18,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("grids/", include(("grids.api", "grids"), namespace="grids")),
     path("points/", include(("points.api", "points"), namespace="points")),
     path("canteens/", include(("canteens.api", "canteens"), namespace="canteens")),
+    path("industry/", include(("industry.api", "industry"), namespace="industry")),
 ]
 
 urlpatterns = [
@@ -40,6 +41,7 @@ urlpatterns = [
     path("grids/", include("grids.urls")),
     path("points/", include("points.urls")),
     path("canteens/", include("canteens.urls")),
+    path("industry/", include("industry.urls")),
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

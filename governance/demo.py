@@ -250,6 +250,9 @@ def seed_demo_county(
     from canteens.demo import seed_demo_canteens  # the livelihood sites' year sits on the people and log-ins
 
     seed_demo_canteens(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
+    from industry.demo import seed_demo_industry  # the chains and expos sit on the villages and people
+
+    seed_demo_industry(county=county, users=users, scale=scale, say=say, use_copy=use_copy)
     return regions
 
 

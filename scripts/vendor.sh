@@ -15,8 +15,11 @@ copy() {  # copy PACKAGE FILE... : into static/vendor/PACKAGE/ with its LICENSE 
   rm -rf "$dest"; mkdir -p "$dest"
   for f in "$@"; do cp "$nm/$pkg/$f" "$dest/"; done
   cp "$nm/$pkg"/LICENSE* "$dest/" 2>/dev/null || cp "$nm/$pkg"/license* "$dest/"
+  # Apache-2.0 packages carry a NOTICE that must travel with the code.
+  if compgen -G "$nm/$pkg/NOTICE*" >/dev/null; then cp "$nm/$pkg"/NOTICE* "$dest/"; fi
   node -e "console.log(require('$nm/$pkg/package.json').version)" > "$dest/VERSION"
   echo "vendored $pkg $(cat "$dest/VERSION")"
 }
 
 copy htmx.org dist/htmx.min.js
+copy echarts dist/echarts.min.js

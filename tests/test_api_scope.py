@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -99,33 +98,12 @@ from tests.canteens.factories import canteen_scope_data
 from tests.canteens.settlement_meals import settlement_scope_data
 from tests.canteens.test_community_world import community_scope_data
 from tests.governance.regions_fixture import id_number_make
+from tests.industry.scope import industry_scope_data, industry_scope_rules
+from tests.scope_types import Exempt, Scoped
 
 pytestmark = pytest.mark.django_db
 
 MISSING_ID = 2_147_483_000  # no row has this id: what "does not exist" answers
-
-
-@dataclass(frozen=True)
-class Scoped:
-    """The objects of this endpoint are `model` rows; `path_field` leads from one to its region's path.
-
-    `under` is the model a list's `{param}` refers to (e.g. the region whose children are listed).
-    `regionless_for_county` lets county admins see rows with an empty path (county-wide audit entries).
-    `items` picks the objects to check out of one result row, when they are nested (default: the row).
-    """
-
-    model: type[Model]
-    path_field: str
-    under: tuple[type[Model], str] | None = None
-    regionless_for_county: bool = False
-    items: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
-
-
-@dataclass(frozen=True)
-class Exempt:
-    """Not regional data; `reason` says why it needs no scope check."""
-
-    reason: str
 
 
 RESIDENT_PATH = "resident__household__grid__path"
@@ -235,10 +213,12 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
             "volunteers/": Scoped(Volunteer, "region__path"),
             "volunteers/{id}/": Scoped(Volunteer, "region__path"),
             "sessions/": Scoped(ClassSession, "site__region__path"),
+            "sessions/{id}/": Scoped(ClassSession, "site__region__path"),
             "classrooms/{id}/totals/": Scoped(
                 Site, "region__path", under=(Site, "region__path"), items=lambda body: [{"id": body["site"]}]
             ),
             "volunteer-hours/": Scoped(VolunteerHours, "site__region__path"),
+            "volunteer-hours/{id}/": Scoped(VolunteerHours, "site__region__path"),
             "products/": Scoped(WorkshopProduct, "site__region__path"),
             "products/{id}/": Scoped(WorkshopProduct, "site__region__path"),
             "workers/": Scoped(WorkshopWorker, "site__region__path"),
@@ -289,6 +269,7 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
         FundMovement, "fund__site__region__path", under=(DonationFund, "site__region__path")
     ),
 }
+SCOPE_RULES.update(industry_scope_rules())
 
 # The five demo log-ins, and an account that holds no role at all (it must see nothing: deny by default).
 ROLES = ("county_admin", "township_admin", "village_secretary", "grid_leader", "canteen_manager", "nobody")
@@ -487,6 +468,7 @@ def two_subtrees(demo_county) -> dict[str, Any]:
     made["canteens"] = canteen_scope_data(r)  # canteens: a canteen, an enrolment and a price rule each side
     made["settlements"] = settlement_scope_data(made["canteens"])  # canteens: last month's settlement each
     made["meals"] = meal_scope_data(made["canteens"])  # canteens: a donation fund and today's lunch each side
+    made["industry"] = industry_scope_data(r)  # industry: one module per area (tests/industry/scope.py)
     return made
 
 

@@ -16,12 +16,14 @@ def test_home_shows_every_module(county_admin_client):
             "grids": "/grids/",
             "points": "/points/",
             "canteens": "/canteens/",
+            "industry": "/industry/",
         }
         expected = own.get(module.slug, f"/m/{module.slug}/")
         assert f'href="{expected}"' in page
     assert 'href="/m/governance/"' not in page
     assert 'href="/m/grids/"' not in page
     assert 'href="/m/points/"' not in page
+    assert 'href="/m/industry/"' not in page
     assert "李华，您好" in page
     assert "县委组织部管理员 · 谷城县" in page
 

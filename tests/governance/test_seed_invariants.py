@@ -332,11 +332,12 @@ def test_talents_gatherings_and_role_models(county):
 
 def test_one_audit_entry_for_the_run(county):
     # One for the county, one for its year of cases (grids/demo.py), one for its points (points/demo.py),
-    # one for its livelihood sites (canteens/demo.py).
-    event, cases_event, points_event, canteens_event = AuditEvent.objects.order_by("pk")
+    # one for its livelihood sites (canteens/demo.py), one for its industry (industry/demo.py).
+    event, cases_event, points_event, canteens_event, industry_event = AuditEvent.objects.order_by("pk")
     assert cases_event.detail.startswith("演示数据：一年的群众诉求")
     assert points_event.detail.startswith("演示数据：一年的百分奖积分")
     assert canteens_event.detail.startswith("演示数据：民生阵地一年的运行")
+    assert industry_event.detail.startswith("演示数据：产业振兴")
     assert (event.action, event.object_type, event.object_id, event.actor_id) == (
         AuditAction.IMPORT,
         "governance.region",

@@ -130,9 +130,10 @@ def test_seeding_again_only_resets_the_demo_passwords():
     assert messages == ["演示县已有数据，不再重复生成；只重置了演示账号的密码。"]
     assert demo_county_counts() == counts
     assert _fingerprint() == fingerprint
-    # The county's entry, its cases' (grids/demo.py), its points' (points/demo.py) and its livelihood sites'
-    # (canteens/demo.py); the log-ins and 100 duty accounts, one role each.
-    assert AuditEvent.objects.count() == 4
+    # The county's entry, its cases' (grids/demo.py), its points' (points/demo.py), its livelihood sites'
+    # (canteens/demo.py) and its industry's (industry/demo.py); the log-ins and 100 duty accounts, one role
+    # each.
+    assert AuditEvent.objects.count() == 5
     assert (User.objects.count(), RoleAssignment.objects.count()) == (105, 105)
     assert authenticate(username="grid_leader", password="second-password") is not None
     assert authenticate(username="grid_leader", password="first-password") is None
