@@ -47,6 +47,21 @@ app.conf.beat_schedule = {
         "task": "points.expire_due",
         "schedule": crontab(hour=2, minute=20),
     },
+    # The donation funds' verification (canteens.services.funds.fund_verify): a mismatch is an ERROR
+    # alert with an audit entry per fund, nightly.
+    "canteens-fund-verify": {
+        "task": "canteens.fund_verify",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    # Rollups (docs/rollups.md): the incremental pass every 5 minutes; the last 7 days recomputed nightly.
+    "governance-rollup-incremental": {
+        "task": "governance.rollup_incremental",
+        "schedule": crontab(minute="*/5"),
+    },
+    "governance-rollup-nightly": {
+        "task": "governance.rollup_nightly",
+        "schedule": crontab(hour=3, minute=25),
+    },
     # Photo files whose rows rolled back (common/media.py), nightly.
     "grids-orphan-photos-sweep": {
         "task": "grids.orphan_photos_sweep",

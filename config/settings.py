@@ -159,6 +159,9 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Rollups run on their own queue (docs/rollups.md); the compose worker consumes "celery,rollups".
+CELERY_TASK_ROUTES = {"governance.rollup_*": {"queue": "rollups"}}
+ROLLUP_NIGHTLY_DAYS = int(os.environ.get("ROLLUP_NIGHTLY_DAYS", "7"))
 
 # SMS to residents about their cases (docs/grids.md): a dotted path to a class with
 # send(*, phone, text) -> bool. Empty: grids.services.notifications.LoggingGateway (logs, marks sent).

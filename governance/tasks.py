@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
+
+from celery import chord, group, shared_task
 from django.db import InterfaceError, OperationalError
 
+from governance.models import RollupKind, RollupStatus
+from governance.rollups import engine as rollup_engine
+from governance.rollups import lock as rollup_lock
+from governance.rollups import runs as rollup_runs
 from governance.services import exports as export_services
 from governance.services import roster as roster_services
 
@@ -48,3 +54,87 @@ def export_run(job_id: int) -> dict[str, object]:
 def export_files_expire() -> dict[str, int]:
     """Delete export files older than EXPORT_KEEP_DAYS (run hourly by beat, see config/celery.py)."""
     return {"expired": export_services.export_files_expire()}
+
+
+# Rollups (governance/rollups, docs/rollups.md): routed to their own queue by settings.CELERY_TASK_ROUTES
+# ("governance.rollup_*" → ROLLUP_QUEUE; Celery deprecates a queue set on the task), so a long rebuild
+# never delays a roster import or an export. No autoretry: the next scheduled pass repairs whatever a
+# failed one left (every pass recomputes, nothing is added), and a retry would only queue behind the lock.
+ROLLUP_QUEUE = "rollups"
+# While a rebuild's township tasks run, nothing heartbeats the lock: each task pushes it out by this
+# much at its start and end, longer than one township may take (its hard limit).
+FULL_LOCK_MS = 2_000_000
+
+
+@shared_task(
+    name="governance.rollup_incremental",
+    acks_late=True,
+    # Beat sends one every 5 minutes; a pass over a few minutes' rows takes well under a second.
+    soft_time_limit=240,
+    time_limit=300,
+)
+def rollup_incremental(metric: str | None = None) -> dict[str, Any]:
+    """The incremental pass under the rollup lock; {"status": "skipped"} when another run holds it."""
+    return rollup_runs.incremental(metric=metric)
+
+
+@shared_task(
+    name="governance.rollup_nightly",
+    acks_late=True,
+    soft_time_limit=1_800,
+    time_limit=1_860,
+)
+def rollup_nightly() -> dict[str, Any]:
+    """Recompute the last ROLLUP_NIGHTLY_DAYS days of every source (late rows, edits, deletions)."""
+    return rollup_runs.window()
+
+
+@shared_task(
+    name="governance.rollup_full_township",
+    acks_late=True,
+    soft_time_limit=1_800,
+    time_limit=1_860,
+)
+def rollup_full_township(township_id: int, token: str, metric: str | None = None) -> dict[str, Any]:
+    """One township's share of a full rebuild (every day of its facts), then one step of progress."""
+    rollup_lock.extend(token, FULL_LOCK_MS)
+    result = rollup_engine.full_township(township_id, metric=metric)
+    rollup_engine.progress_step()
+    rollup_lock.extend(token, FULL_LOCK_MS)
+    return {"township": township_id, "rows": sum(s.rows for s in result.sources)}
+
+
+@shared_task(name="governance.rollup_full_finish", soft_time_limit=60, time_limit=120)
+def rollup_full_finish(
+    results: list[dict[str, Any]], targets: dict[str, list[Any]], token: str, run_id: int
+) -> dict[str, Any]:
+    """After every township: set the watermarks to where the feeds stood at the start, close the run
+    record and free the lock."""
+    from governance.models import RollupRun
+
+    rollup_engine.full_finish(targets)
+    run = RollupRun.objects.get(pk=run_id)
+    rows = sum(int(r.get("rows", 0)) for r in results)
+    rollup_engine.run_finish(run, status=RollupStatus.OK, detail={"townships": len(results), "rows": rows})
+    rollup_lock.release(token)
+    return {"status": RollupStatus.OK, "run": run_id, "townships": len(results), "rows": rows}
+
+
+@shared_task(name="governance.rollup_full", acks_late=True, soft_time_limit=60, time_limit=90)
+def rollup_full(metric: str | None = None) -> dict[str, Any]:
+    """The full rebuild: one Celery group of per-township tasks (townships are independent, so they
+    spread over the workers), then rollup_full_finish. Takes the rollup lock for the whole rebuild;
+    the progress (townships done / total) is in the cache (governance.rollups.selectors.rollup_status).
+    A township task that fails leaves the run "running": its lock expires and the next full rebuild
+    (or the nightly window and the incremental passes) repairs."""
+    token = rollup_lock.acquire(FULL_LOCK_MS)
+    if token is None:
+        run = rollup_engine.run_skipped(RollupKind.FULL)
+        return {"status": RollupStatus.SKIPPED, "run": run.pk}
+    run = rollup_engine.run_start(RollupKind.FULL)
+    targets = rollup_engine.full_targets(metric)
+    townships = rollup_engine.full_townships()
+    rollup_engine.progress_start(len(townships))
+    header = group(rollup_full_township.s(township_id, token, metric) for township_id in townships)
+    chord(header)(rollup_full_finish.s(targets, token, run.pk))
+    return {"status": "started", "run": run.pk, "townships": len(townships)}

@@ -58,6 +58,14 @@ from governance.models.regions import (
     RoleAssignment,
     User,
 )
+from governance.models.rollups import (
+    MetricFact,
+    MetricMember,
+    RollupKind,
+    RollupRun,
+    RollupStatus,
+    RollupWatermark,
+)
 
 __all__ = [
     "EXPORT_FINISHED_STATUSES",
@@ -80,6 +88,8 @@ __all__ = [
     "MemberTransfer",
     "MembershipStage",
     "MembershipStep",
+    "MetricFact",
+    "MetricMember",
     "PartyLeadership",
     "PartyMember",
     "PartyOrgKind",
@@ -99,6 +109,10 @@ __all__ = [
     "RoleAssignment",
     "RoleModel",
     "RoleModelSelection",
+    "RollupKind",
+    "RollupRun",
+    "RollupStatus",
+    "RollupWatermark",
     "SagesGroup",
     "SagesMember",
     "SagesMemberKind",

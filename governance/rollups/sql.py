@@ -1,0 +1,247 @@
+"""The SQL the engine runs, built once per source and scope from the sources' parts.
+
+Every statement has the same spine:
+  mv   the regions' earlier homes: for each RegionMove, the region's old_path over the interval
+       [previous move, this move). An event at `at` lies in the interval of the first move with
+       moved_at > at, so joining on the interval is "the old_path of the first RegionMove of that grid
+       after the event, else its current path" — the region as it was when the event happened. (An
+       interval join rather than a LATERAL subquery per row: the moves are few, so PostgreSQL hashes
+       them once and a source row costs one probe instead of one index lookup.)
+  src  the source's parts, UNION ALL, each with the engine's filter in place of `{filter}`;
+  g    grouped by (day, region, moved path) — integers and a mostly-NULL text, cheap to hash — so the
+       path arithmetic below runs per group, not per source row;
+  k    the path as it was (COALESCE(moved path, current path)), split into its ancestor ids:
+       split_part(path, '/', n) is the county (1), township (2), village (3) and grid (4); a level the
+       path does not reach is 0.
+A summed source's metrics are columns m0, m1, … of one row, unpivoted only after grouping; values that
+net to zero are left out. write_sql turns the result into one statement that changes only the stored
+rows that differ.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from governance.models import MetricFact, MetricMember, Region, RegionMove
+from governance.rollups.registry import Part, Source
+
+FACTS = MetricFact._meta.db_table
+MEMBERS = MetricMember._meta.db_table
+KEY = ("metric", "day", "county_id", "township_id", "village_id", "grid_id")
+MEMBER_KEY = ("metric", "month", "county_id", "township_id", "village_id", "grid_id", "member_id")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which source rows a statement reads. None means no restriction of that kind.
+
+    ranges: half-open [first day, day after the last) ranges of fact days (a distinct source: months'
+    first days); regions: the region ids (the full rebuild's township candidates); members: member
+    ids (a distinct source's incremental pass); township: keep only facts of this township id."""
+
+    ranges: tuple[tuple[dt.date, dt.date], ...] | None = None
+    regions: tuple[int, ...] | None = None
+    members: tuple[int, ...] | None = None
+    township: int | None = None
+
+
+def moves_cte() -> str:
+    # A move's old path equal to the region's path now (moved away and back) is written as NULL, the
+    # same as "no move": then (region, moved path) names exactly one path, and grouping by it needs no
+    # second pass to merge the groups of one fact key.
+    return (
+        "mv AS (SELECT m.region_id, NULLIF(m.old_path, r.path) AS path, "  # noqa: S608
+        "COALESCE(LAG(m.moved_at) OVER (PARTITION BY m.region_id ORDER BY m.moved_at, m.id), "
+        "'-infinity'::timestamptz) AS after, m.moved_at AS until "
+        f"FROM {RegionMove._meta.db_table} m JOIN {Region._meta.db_table} r ON r.id = m.region_id)"
+    )
+
+
+PATH_AT_JOIN = "LEFT JOIN mv ON mv.region_id = s.region_id AND s.at >= mv.after AND s.at < mv.until"
+REGION_JOIN = f"JOIN {Region._meta.db_table} r ON r.id = g.region_id"
+
+
+def _ids(path: str) -> str:
+    return (
+        f"split_part({path}, '/', 1)::integer AS county_id, "
+        f"COALESCE(NULLIF(split_part({path}, '/', 2), '')::integer, 0) AS township_id, "
+        f"COALESCE(NULLIF(split_part({path}, '/', 3), '')::integer, 0) AS village_id, "
+        f"COALESCE(NULLIF(split_part({path}, '/', 4), '')::integer, 0) AS grid_id"
+    )
+
+
+def _bound(day: dt.date, time_kind: str) -> dt.date | dt.datetime:
+    if time_kind == "date":
+        return day
+    # Local midnight: a fact's day is the event's date in the county's time zone.
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _part_filter(part: Part, source: Source, scope: Scope, params: dict[str, Any], n: int) -> str:
+    conditions: list[str] = []
+    if scope.ranges is not None:
+        if not scope.ranges:
+            return "FALSE"
+        alternatives = []
+        for i, (lo, hi) in enumerate(scope.ranges):
+            lo_name, hi_name = f"p{n}_lo{i}", f"p{n}_hi{i}"
+            params[lo_name] = _bound(lo, source.time_kind)
+            params[hi_name] = _bound(hi, source.time_kind)
+            alternatives.append("(" + part.time_filter.format(lo=f"%({lo_name})s", hi=f"%({hi_name})s") + ")")
+        conditions.append("(" + " OR ".join(alternatives) + ")")
+    if scope.regions is not None:
+        params["regions"] = list(scope.regions)
+        conditions.append(f"{part.region_column} = ANY(%(regions)s::bigint[])")
+    if scope.members is not None:
+        params["members"] = list(scope.members)
+        conditions.append(f"{part.member_column} = ANY(%(members)s::bigint[])")
+    return " AND ".join(conditions) if conditions else "TRUE"
+
+
+def _src(source: Source, scope: Scope, params: dict[str, Any]) -> str:
+    params["tz"] = settings.TIME_ZONE
+    return " UNION ALL ".join(
+        "(" + part.sql.format(filter=_part_filter(part, source, scope, params, n)) + ")"
+        for n, part in enumerate(source.parts)
+    )
+
+
+def _township_where(scope: Scope, params: dict[str, Any]) -> str:
+    if scope.township is None:
+        return ""
+    params["township"] = scope.township
+    return "AND COALESCE(NULLIF(split_part(k.path, '/', 2), '')::integer, 0) = %(township)s"
+
+
+def fact_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[str, str]:
+    """(WITH clause, final SELECT) giving the facts of a summed `source` over `scope`: columns
+    metric, day, county_id, township_id, village_id, grid_id, value. Each (region, moved path) names
+    one path and a path its ids, so each fact key comes out once."""
+    n = len(source.metrics)
+    sums = ", ".join(f"SUM(s.m{i})::bigint AS m{i}" for i in range(n))
+    values = []
+    for i, name in enumerate(source.metrics):
+        params[f"metric_{i}"] = name
+        values.append(f"(%(metric_{i})s, k.m{i})")
+    with_clause = (
+        f"WITH {moves_cte()}, src AS ({_src(source, scope, params)}), "  # noqa: S608
+        f"g AS (SELECT s.day, s.region_id, mv.path AS moved_path, {sums} FROM src s {PATH_AT_JOIN} "
+        "GROUP BY 1, 2, 3), "
+        f"k AS (SELECT g.day, COALESCE(g.moved_path, r.path) AS path, "
+        f"{', '.join(f'g.m{i}' for i in range(n))} FROM g {REGION_JOIN}) "
+    )
+    final = (
+        f"SELECT v.metric::varchar AS metric, k.day, {_ids('k.path')}, v.value "  # noqa: S608
+        f"FROM k CROSS JOIN LATERAL (VALUES {', '.join(values)}) AS v(metric, value) "
+        f"WHERE v.value <> 0 {_township_where(scope, params)}"
+    )
+    return with_clause, final
+
+
+def member_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[str, str]:
+    """(WITH clause, final SELECT) giving the member rows of a distinct `source` over `scope`:
+    columns metric, month, county_id, township_id, village_id, grid_id, member_id."""
+    params["metric_0"] = source.metrics[0]
+    with_clause = (
+        f"WITH {moves_cte()}, src AS ({_src(source, scope, params)}), "  # noqa: S608
+        "g AS (SELECT DISTINCT s.day, s.region_id, mv.path AS moved_path, s.member_id "
+        f"FROM src s {PATH_AT_JOIN}), "
+        f"k AS (SELECT g.day, COALESCE(g.moved_path, r.path) AS path, g.member_id FROM g {REGION_JOIN}) "
+    )
+    final = (
+        f"SELECT %(metric_0)s::varchar AS metric, k.day AS month, {_ids('k.path')}, k.member_id "  # noqa: S608
+        f"FROM k WHERE TRUE {_township_where(scope, params)}"
+    )
+    return with_clause, final
+
+
+def write_sql(source: Source, scope: Scope, owned: str, params: dict[str, Any]) -> str:
+    """One statement that makes the stored facts (or members) of `source` under the condition `owned`
+    (on the stored table's columns: the cells this recompute is responsible for) equal to those
+    computed over `scope`: a FULL OUTER JOIN of the computed and the stored rows keeps those that
+    differ; it deletes the stored rows the computation no longer gives and inserts or updates the
+    rest, writing only rows that change. Rewriting unchanged cells would leave a dead
+    row version per cell and pass (a pass every few minutes rewrites today's cells), and each unique
+    check would then wade through them until autovacuum came by. Returns one row: (deleted, written).
+
+    `owned` must select exactly the keys the computation can produce over `scope` (the same days, or
+    township, or months and members), so nothing outside it is touched."""
+    if source.distinct:
+        with_clause, final = member_select(source, scope, params)
+        key: tuple[str, ...] = MEMBER_KEY
+        table, columns, differs = MEMBERS, MEMBER_KEY, "FALSE"
+        on_conflict = "ON CONFLICT DO NOTHING"
+    else:
+        with_clause, final = fact_select(source, scope, params)
+        key = KEY[:2] + KEY[3:]
+        table, columns = FACTS, (*KEY, "value")
+        differs = "n.value <> f.value OR n.county_id <> f.county_id"
+        on_conflict = (
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE "
+            "SET value = EXCLUDED.value, county_id = EXCLUDED.county_id"
+        )
+    on = " AND ".join(f"n.{c} = f.{c}" for c in key)
+    listed = ", ".join(columns)
+    # One pass over the stored rows the recompute owns, joined to the computed ones: only the rows that
+    # differ go on — those stored only are deleted, the others inserted or updated. (Unchanged rows are
+    # never touched: ON CONFLICT DO UPDATE would lock, that is write, every row it meets.)
+    return (
+        f"{with_clause}, new AS ({final}), "  # noqa: S608
+        f"diff AS MATERIALIZED (SELECT {', '.join(f'n.{c}' for c in columns)}, "
+        f"{', '.join(f'f.{c} AS old_{c}' for c in key)} "
+        f"FROM new n FULL OUTER JOIN (SELECT {listed} FROM {table} f WHERE {owned}) f ON {on} "
+        f"WHERE n.metric IS NULL OR f.metric IS NULL OR {differs}), "
+        f"gone AS (DELETE FROM {table} f USING diff d WHERE d.metric IS NULL AND "
+        f"{' AND '.join(f'f.{c} = d.old_{c}' for c in key)} RETURNING 1), "
+        f"put AS (INSERT INTO {table} ({listed}) SELECT {listed} FROM diff WHERE metric IS NOT NULL "
+        f"{on_conflict} RETURNING 1) "
+        "SELECT (SELECT COUNT(*) FROM gone), (SELECT COUNT(*) FROM put)"
+    )
+
+
+def verify_sql(source: Source, since: dt.date | None, params: dict[str, Any]) -> str:
+    """Differences between the stored facts (or members) of `source` and a direct aggregate over its
+    source rows, days ≥ `since`: a FULL OUTER JOIN on the keys. Columns: metric, day, county_id,
+    township_id, village_id, grid_id, stored, computed (a member row: member_id in place of the values,
+    stored/computed 1 or NULL)."""
+    far = dt.date(9999, 1, 1)
+    if source.distinct:
+        start = since.replace(day=1) if since else None
+        scope = Scope(ranges=((start, far),) if start else None)
+        with_clause, final = member_select(source, scope, params)
+        params["v_metrics"] = list(source.metrics)
+        stored_where = "metric = ANY(%(v_metrics)s)"
+        if start:
+            params["v_since"] = start
+            stored_where += " AND month >= %(v_since)s"
+        on = " AND ".join(f"d.{c} = f.{c}" for c in MEMBER_KEY)
+        cols = ", ".join(f"COALESCE(d.{c}, f.{c}) AS {c}" for c in MEMBER_KEY)
+        return (
+            f"{with_clause}, d AS ({final}), f AS (SELECT {', '.join(MEMBER_KEY)} FROM {MEMBERS} "  # noqa: S608
+            f"WHERE {stored_where}) SELECT {cols}, "
+            "CASE WHEN f.metric IS NULL THEN 0 ELSE 1 END AS stored, "
+            "CASE WHEN d.metric IS NULL THEN 0 ELSE 1 END AS computed "
+            f"FROM d FULL OUTER JOIN f ON {on} WHERE d.metric IS NULL OR f.metric IS NULL "
+            "ORDER BY 1, 2, 4, 5, 6, 7"
+        )
+    scope = Scope(ranges=((since, far),) if since else None)
+    with_clause, final = fact_select(source, scope, params)
+    params["v_metrics"] = list(source.metrics)
+    stored_where = "metric = ANY(%(v_metrics)s)"
+    if since:
+        params["v_since"] = since
+        stored_where += " AND day >= %(v_since)s"
+    on = " AND ".join(f"d.{c} = f.{c}" for c in KEY)
+    cols = ", ".join(f"COALESCE(d.{c}, f.{c}) AS {c}" for c in KEY)
+    return (
+        f"{with_clause}, d AS ({final}), f AS (SELECT {', '.join(KEY)}, value FROM {FACTS} "  # noqa: S608
+        f"WHERE {stored_where}) SELECT {cols}, COALESCE(f.value, 0) AS stored, "
+        "COALESCE(d.value, 0) AS computed "
+        f"FROM d FULL OUTER JOIN f ON {on} WHERE COALESCE(d.value, 0) <> COALESCE(f.value, 0) "
+        "ORDER BY 1, 2, 4, 5, 6"
+    )

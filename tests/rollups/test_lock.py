@@ -1,0 +1,83 @@
+"""Runs never overlap: the Redis lock with an owner token, and two passes started together."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from governance.models import RollupKind, RollupRun, RollupStatus
+from governance.rollups import engine, lock, runs
+
+
+@pytest.fixture(autouse=True)
+def _free_lock():
+    token = lock.holder()
+    if token:
+        lock.release(token)
+    yield
+    token = lock.holder()
+    if token:
+        lock.release(token)
+
+
+def test_only_the_owner_extends_or_releases_and_an_abandoned_lock_expires():
+    first = lock.acquire(ttl_ms=300)
+    assert first is not None
+    assert lock.acquire(ttl_ms=300) is None
+    assert lock.extend(first, 300)
+    assert not lock.release("someone-else")
+    assert lock.holder() == first
+    # The owner dies without releasing: the lock expires by itself, and the next run takes it.
+    time.sleep(0.5)
+    second = lock.acquire(ttl_ms=5_000)
+    assert second is not None
+    assert not lock.release(first)  # the dead owner's late release does not free the new owner's lock
+    assert not lock.extend(first, 5_000)
+    assert lock.holder() == second
+    assert lock.release(second)
+    assert lock.holder() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_passes_one_runs_one_skips(monkeypatch):
+    started, release = threading.Event(), threading.Event()
+
+    def slow_pass(*, metric=None):
+        started.set()
+        assert release.wait(10)
+        return engine.PassResult(kind=RollupKind.INCREMENTAL)
+
+    monkeypatch.setattr(engine, "incremental_pass", slow_pass)
+    outcomes: list[dict] = []
+
+    def run() -> None:
+        try:
+            outcomes.append(runs.incremental())
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    first = threading.Thread(target=run)
+    first.start()
+    assert started.wait(10)
+    second = runs.incremental()
+    release.set()
+    first.join(10)
+    assert second["status"] == RollupStatus.SKIPPED
+    assert [o["status"] for o in outcomes] == [RollupStatus.OK]
+    assert sorted(RollupRun.objects.values_list("status", flat=True)) == [
+        RollupStatus.OK,
+        RollupStatus.SKIPPED,
+    ]
+    assert lock.holder() is None
+
+
+def test_the_lock_is_extended_while_a_long_pass_runs():
+    with lock.held(ttl_ms=300) as token:
+        assert token is not None
+        time.sleep(0.8)  # well past the ttl: the keeper thread pushed it out
+        assert lock.holder() == token
+    assert lock.holder() is None
