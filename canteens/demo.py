@@ -1511,9 +1511,10 @@ class _Builder:
                     )
 
 
-def canteens_demo_counts(under: str) -> dict[str, int]:
+def canteens_demo_counts(under: str, *, today: dt.date | None = None) -> dict[str, int]:
     """The livelihood sites under the region at path `under` by kind (active ones), and the people they
-    reached in the demo's year (today and the 364 days before).
+    reached in the demo's year (`today`, by default today, and the 364 days before). A caller comparing
+    with a seed made before midnight passes the seed's day: the year's window moves with the date.
 
     `beneficiaries` is the figure gucheng.md gives as "people benefiting from canteens and classrooms"
     (30,000+), with canteens.selectors.reports.beneficiaries_count's definition: distinct residents who had
@@ -1523,7 +1524,7 @@ def canteens_demo_counts(under: str) -> dict[str, int]:
     sites = Site.objects.filter(region__path__startswith=under)
     active = sites.filter(is_active=True)
     by_kind = {kind: active.filter(kind=kind).count() for kind in SiteKind.values}
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     since = today - dt.timedelta(days=364)
     eaters = set(
         Meal.objects.filter(

@@ -1,4 +1,5 @@
-"""Small helpers shared by the canteens services: exactly-once bracketing, text and number cleaning."""
+"""Small helpers shared by the canteens services: money and share cleaning (exactly-once bracketing and text
+cleaning are every app's: common/services.py)."""
 
 from __future__ import annotations
 
@@ -9,33 +10,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError
-from common.idempotency import body_fingerprint, idempotency_begin, idempotency_finish
-from common.models import IdempotencyRecord
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
 MONEY_MAX_FEN = 100_000  # ¥1,000 a meal: beyond it the figure is a typing mistake
-
-
-def begin(*, actor: AnyUser, scope: str, key: str, body: dict[str, Any]) -> IdempotencyRecord | None:
-    """The stored record for a replay of `key` with this body; None for a first request (the placeholder
-    now holds the key). Conflict 409 for the same key with another body."""
-    return idempotency_begin(actor=actor, scope=scope, key=key, fingerprint=body_fingerprint(body))
-
-
-def finish(*, actor: AnyUser, scope: str, key: str, object_id: int) -> None:
-    idempotency_finish(actor=actor, scope=scope, key=key, status_code=201, response={"id": object_id})
-
-
-def text_clean(value: Any, *, field: str, maximum: int, required: str | None = None) -> str:
-    """`value` stripped; DomainError `<field>_required` (when `required` is a message) or
-    `<field>_too_long` next to `field`."""
-    text = str(value or "").strip()
-    if not text and required is not None:
-        raise DomainError(f"{field}_required", required, field=field)
-    if len(text) > maximum:
-        raise DomainError(f"{field}_too_long", _("最多 %(max)s 个字。") % {"max": maximum}, field=field)
-    return text
 
 
 def yuan_to_fen(

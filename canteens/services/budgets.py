@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from canteens import access
 from canteens.models import Budget, Funder, Site, SiteKind
-from canteens.services._common import AnyUser, begin, finish, yuan_to_fen
+from canteens.services._common import AnyUser, yuan_to_fen
 from common.errors import DomainError, NotFound
+from common.services import begin, finish
 from governance.audit import audit_record
 from governance.models import AuditAction
 

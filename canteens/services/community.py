@@ -37,8 +37,9 @@ from canteens.models import (
     WorkshopWorker,
 )
 from canteens.selectors.community import RECORD_NOT_FOUND, session_length
-from canteens.services._common import AnyUser, begin, finish, text_clean
+from canteens.services._common import AnyUser
 from common.errors import Conflict, DomainError, NotFound
+from common.services import begin, finish, text_clean
 from governance import pii
 from governance.audit import audit_record, diff_fields
 from governance.models import AuditAction, Resident, ResidentStatus, ResidentTagKind

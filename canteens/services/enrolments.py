@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from canteens import access
 from canteens.models import Enrolment, Site, SiteKind, SubsidyTier
-from canteens.services._common import AnyUser, begin, finish, text_clean
+from canteens.services._common import AnyUser
 from common.errors import Conflict, DomainError, NotFound
+from common.services import begin, finish, text_clean
 from governance.audit import audit_record
 from governance.models import AuditAction, Resident, ResidentStatus, ResidentTag
 

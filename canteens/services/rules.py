@@ -28,9 +28,10 @@ from canteens.models import (
     SlotKind,
     SubsidyTier,
 )
-from canteens.services._common import AnyUser, begin, finish
+from canteens.services._common import AnyUser
 from canteens.split import Share, SplitError, fallback_apply, meal_split
 from common.errors import Conflict, DomainError, NotFound
+from common.services import begin, finish
 from governance.audit import audit_record
 from governance.models import AuditAction
 

@@ -39,8 +39,9 @@ from canteens.models import (
     Site,
     SiteKind,
 )
-from canteens.services._common import AnyUser, begin, finish, text_clean
+from canteens.services._common import AnyUser
 from common.errors import Conflict, DomainError, NotFound
+from common.services import begin, finish, text_clean
 from governance.audit import audit_record
 from governance.models import AuditAction
 

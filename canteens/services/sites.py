@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from canteens import access
 from canteens.models import MealSlot, Site, SiteKind, SitePhoto, SiteUserObjectPermission, SlotKind
-from canteens.services._common import AnyUser, begin, finish, text_clean
+from canteens.services._common import AnyUser
 from common.errors import DomainError, NotFound
 from common.images import image_clean
+from common.services import begin, finish, text_clean
 from governance.audit import audit_record, diff_fields
 from governance.models import AuditAction, Region, RegionLevel, User
 from governance.pii import mask_phone

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from canteens import access
 from canteens.models import SubsidyTier
-from canteens.services._common import AnyUser, begin, finish, text_clean
+from canteens.services._common import AnyUser
 from common.errors import DomainError, NotFound
+from common.services import begin, finish, text_clean
 from governance.audit import audit_record, diff_fields
 from governance.models import AuditAction, ResidentTagKind
 

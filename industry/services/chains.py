@@ -26,7 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from common.errors import DomainError, NotFound
-from common.idempotency import body_fingerprint, idempotency_begin, idempotency_finish
+from common.services import finish, replay_id, text_clean
 from governance.audit import audit_record, diff_fields
 from governance.models import AuditAction, Household, PartyOrganisation, Region, RegionLevel, Resident
 from governance.models.party import PartyOrgKind
@@ -66,26 +66,6 @@ REGION_NOT_FOUND = selectors.VILLAGE_NOT_FOUND
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
-
-
-def _begin(*, actor: AnyUser, scope: str, key: str, body: dict[str, Any]) -> int | None:
-    """The object id a replay of `key` made first, or None for a first request (the key is now held)."""
-    replay = idempotency_begin(actor=actor, scope=scope, key=key, fingerprint=body_fingerprint(body))
-    return int(replay.response["id"]) if replay is not None else None
-
-
-def _finish(*, actor: AnyUser, scope: str, key: str, object_id: int) -> None:
-    idempotency_finish(actor=actor, scope=scope, key=key, status_code=201, response={"id": object_id})
-
-
-def text_clean(value: Any, *, field: str, maximum: int, required: str | None = None) -> str:
-    """`value` stripped; DomainError next to `field` when required and blank, or longer than `maximum`."""
-    text = str(value or "").strip()
-    if not text and required is not None:
-        raise DomainError(f"{field}_required", required, field=field)
-    if len(text) > maximum:
-        raise DomainError(f"{field}_too_long", _("最多 %(max)s 个字。") % {"max": maximum}, field=field)
-    return text
 
 
 def credit_code_check_char(first17: str) -> str:
@@ -227,7 +207,7 @@ def chain_create(
     }
     scope = "industry.chain_create"
     with transaction.atomic():
-        replayed = _begin(actor=actor, scope=scope, key=idempotency_key, body=body)
+        replayed = replay_id(actor=actor, scope=scope, key=idempotency_key, body=body)
         if replayed is not None:
             return IndustryChain.objects.get(pk=replayed)
         _require_chains(actor)
@@ -250,7 +230,7 @@ def chain_create(
             base_region.path if base_region else "",
             {"name": [None, chain.name], "idempotency_key": [None, idempotency_key]},
         )
-        _finish(actor=actor, scope=scope, key=idempotency_key, object_id=chain.pk)
+        finish(actor=actor, scope=scope, key=idempotency_key, object_id=chain.pk)
     return chain
 
 
@@ -308,7 +288,7 @@ def link_add(
     """Append a link at the end of the chain (county admin). Exactly once per (actor, key)."""
     scope = "industry.link_add"
     with transaction.atomic():
-        replayed = _begin(
+        replayed = replay_id(
             actor=actor,
             scope=scope,
             key=idempotency_key,
@@ -331,7 +311,7 @@ def link_add(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=scope, key=idempotency_key, object_id=link.pk)
+        finish(actor=actor, scope=scope, key=idempotency_key, object_id=link.pk)
     return link
 
 
@@ -452,7 +432,7 @@ def business_create(
     }
     scope = "industry.business_create"
     with transaction.atomic():
-        replayed = _begin(actor=actor, scope=scope, key=idempotency_key, body=body)
+        replayed = replay_id(actor=actor, scope=scope, key=idempotency_key, body=body)
         if replayed is not None:
             return Business.objects.select_related("region").get(pk=replayed)
         _require_record(actor, region.path, REGION_NOT_FOUND)
@@ -491,7 +471,7 @@ def business_create(
             region.path,
             {"kind": [None, kind], "name": [None, business.name], "idempotency_key": [None, idempotency_key]},
         )
-        _finish(actor=actor, scope=scope, key=idempotency_key, object_id=business.pk)
+        finish(actor=actor, scope=scope, key=idempotency_key, object_id=business.pk)
     return business
 
 
@@ -647,7 +627,7 @@ def participation_add(
     }
     scope = "industry.participation_add"
     with transaction.atomic():
-        replayed = _begin(actor=actor, scope=scope, key=idempotency_key, body=body)
+        replayed = replay_id(actor=actor, scope=scope, key=idempotency_key, body=body)
         if replayed is not None:
             return ChainParticipation.objects.get(pk=replayed)
         business = Business.objects.select_for_update().select_related("region").get(pk=business.pk)
@@ -687,7 +667,7 @@ def participation_add(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=scope, key=idempotency_key, object_id=participation.pk)
+        finish(actor=actor, scope=scope, key=idempotency_key, object_id=participation.pk)
     return participation
 
 
@@ -794,7 +774,7 @@ def project_add(
     }
     scope = "industry.project_add"
     with transaction.atomic():
-        replayed = _begin(actor=actor, scope=scope, key=idempotency_key, body=body)
+        replayed = replay_id(actor=actor, scope=scope, key=idempotency_key, body=body)
         if replayed is not None:
             return HouseholdProject.objects.get(pk=replayed)
         path = _household_path(household)
@@ -826,7 +806,7 @@ def project_add(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=scope, key=idempotency_key, object_id=project.pk)
+        finish(actor=actor, scope=scope, key=idempotency_key, object_id=project.pk)
     return project
 
 
@@ -883,7 +863,7 @@ def employment_add(
     }
     scope = "industry.employment_add"
     with transaction.atomic():
-        replayed = _begin(actor=actor, scope=scope, key=idempotency_key, body=body)
+        replayed = replay_id(actor=actor, scope=scope, key=idempotency_key, body=body)
         if replayed is not None:
             return Employment.objects.get(pk=replayed)
         path = _resident_path(resident)
@@ -910,7 +890,7 @@ def employment_add(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=scope, key=idempotency_key, object_id=employment.pk)
+        finish(actor=actor, scope=scope, key=idempotency_key, object_id=employment.pk)
     return employment
 
 

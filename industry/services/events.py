@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from common.errors import Conflict, DomainError, NotFound
-from common.idempotency import body_fingerprint, idempotency_begin, idempotency_finish
+from common.services import begin, finish, text_clean
 from governance.audit import audit_record, diff_fields
 from governance.models import AuditAction, Region, RegionLevel, User
 from industry import access
@@ -60,23 +60,6 @@ CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 EVENT_DAYS_MAX = 92
 
 
-def _begin(*, actor: AnyUser, scope: str, key: str, body: dict[str, Any]) -> Any:
-    return idempotency_begin(actor=actor, scope=scope, key=key, fingerprint=body_fingerprint(body))
-
-
-def _finish(*, actor: AnyUser, scope: str, key: str, object_id: int) -> None:
-    idempotency_finish(actor=actor, scope=scope, key=key, status_code=201, response={"id": object_id})
-
-
-def _text(value: Any, *, field: str, maximum: int, required: str | None = None) -> str:
-    text = str(value or "").strip()
-    if not text and required is not None:
-        raise DomainError(f"{field}_required", required, field=field)
-    if len(text) > maximum:
-        raise DomainError(f"{field}_too_long", _("最多 %(max)s 个字。") % {"max": maximum}, field=field)
-    return text
-
-
 # --- events -----------------------------------------------------------------------------------------
 
 
@@ -104,14 +87,14 @@ def _event_fields_clean(
         raise DomainError("bad_period", _("一次展会节会最长 92 天，请核对日期。"), field="ends_on")
     return {
         "kind": kind,
-        "name": _text(name, field="name", maximum=80, required=_("请填写展会节会名称。")),
+        "name": text_clean(name, field="name", maximum=80, required=_("请填写展会节会名称。")),
         "starts_on": starts_on,
         "ends_on": ends_on,
-        "series": _text(series, field="series", maximum=60),
-        "town_product": _text(town_product, field="town_product", maximum=40),
-        "venue": _text(venue, field="venue", maximum=100),
-        "organiser": _text(organiser, field="organiser", maximum=100),
-        "description": _text(description, field="description", maximum=2000),
+        "series": text_clean(series, field="series", maximum=60),
+        "town_product": text_clean(town_product, field="town_product", maximum=40),
+        "venue": text_clean(venue, field="venue", maximum=100),
+        "organiser": text_clean(organiser, field="organiser", maximum=100),
+        "description": text_clean(description, field="description", maximum=2000),
     }
 
 
@@ -153,7 +136,7 @@ def event_create(
         "description": description,
     }
     with transaction.atomic():
-        replay = _begin(actor=actor, scope=SCOPE_EVENT_CREATE, key=idempotency_key, body=body)
+        replay = begin(actor=actor, scope=SCOPE_EVENT_CREATE, key=idempotency_key, body=body)
         if replay is not None:
             return Event.objects.select_related("region").get(pk=replay.response["id"])
         if not access.can_create_event(actor, region.path):
@@ -186,7 +169,7 @@ def event_create(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=SCOPE_EVENT_CREATE, key=idempotency_key, object_id=event.pk)
+        finish(actor=actor, scope=SCOPE_EVENT_CREATE, key=idempotency_key, object_id=event.pk)
     return event
 
 
@@ -325,7 +308,7 @@ def exhibitor_add(
     Exactly once per (actor, key). DomainError when the business already exhibits there."""
     body = {"event": event.pk, "business": business.pk, "booth": booth}
     with transaction.atomic():
-        replay = _begin(actor=actor, scope=SCOPE_EXHIBITOR_ADD, key=idempotency_key, body=body)
+        replay = begin(actor=actor, scope=SCOPE_EXHIBITOR_ADD, key=idempotency_key, body=body)
         if replay is not None:
             return Exhibitor.objects.select_related("business", "event").get(pk=replay.response["id"])
         event = Event.objects.select_related("region").get(pk=event.pk)
@@ -333,7 +316,7 @@ def exhibitor_add(
             raise NotFound(access.EVENT_NOT_FOUND)
         if not access.businesses_visible(actor).filter(pk=business.pk).exists():
             raise NotFound(access.BUSINESS_NOT_FOUND)
-        booth = _text(booth, field="booth", maximum=20)
+        booth = text_clean(booth, field="booth", maximum=20)
         if Exhibitor.objects.filter(event=event, business=business).exists():
             raise DomainError(
                 "exhibitor_duplicate", _("该经营主体已是本次展会的参展主体。"), field="business"
@@ -353,7 +336,7 @@ def exhibitor_add(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=SCOPE_EXHIBITOR_ADD, key=idempotency_key, object_id=exhibitor.pk)
+        finish(actor=actor, scope=SCOPE_EXHIBITOR_ADD, key=idempotency_key, object_id=exhibitor.pk)
     return exhibitor
 
 
@@ -420,12 +403,12 @@ def _product_fields_clean(
         raise NotFound(access.BUSINESS_NOT_FOUND)
     return {
         "code": code,
-        "name": _text(name, field="name", maximum=60, required=_("请填写产品名称。")),
+        "name": text_clean(name, field="name", maximum=60, required=_("请填写产品名称。")),
         "category": category,
         "origin_region": origin_region,
         "chain": chain,
         "producer": producer,
-        "unit": _text(unit, field="unit", maximum=10) or "件",
+        "unit": text_clean(unit, field="unit", maximum=10) or "件",
     }
 
 
@@ -454,7 +437,7 @@ def product_create(
         "unit": unit,
     }
     with transaction.atomic():
-        replay = _begin(actor=actor, scope=SCOPE_PRODUCT_CREATE, key=idempotency_key, body=body)
+        replay = begin(actor=actor, scope=SCOPE_PRODUCT_CREATE, key=idempotency_key, body=body)
         if replay is not None:
             return Product.objects.get(pk=replay.response["id"])
         _require_catalogue(actor)
@@ -490,7 +473,7 @@ def product_create(
                 "idempotency_key": [None, idempotency_key],
             },
         )
-        _finish(actor=actor, scope=SCOPE_PRODUCT_CREATE, key=idempotency_key, object_id=product.pk)
+        finish(actor=actor, scope=SCOPE_PRODUCT_CREATE, key=idempotency_key, object_id=product.pk)
     return product
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from common.errors import DomainError, NotFound
 from common.idempotency import body_fingerprint, idempotency_begin, idempotency_finish
+from common.services import text_clean
 from governance import access as governance_access
 from governance.audit import audit_record, diff_fields
 from governance.models import AuditAction, PartyOrganisation, PartyOrgKind, Region, RegionLevel
@@ -32,15 +33,6 @@ SCOPE_MEMBER = "industry.joint_member_add"
 SCOPE_RESULT = "industry.joint_result_set"
 RESULT_MAX_FEN = 100_000_000 * 100 * 100  # 100 亿元
 COUNT_MAX = 10_000_000
-
-
-def _text(value: Any, *, field: str, maximum: int, required: str | None = None) -> str:
-    text = str(value or "").strip()
-    if not text and required is not None:
-        raise DomainError(f"{field}_required", required, field=field)
-    if len(text) > maximum:
-        raise DomainError(f"{field}_too_long", _("最多 %(max)s 个字。") % {"max": maximum}, field=field)
-    return text
 
 
 def _not_found() -> NotFound:
@@ -81,12 +73,12 @@ def _clean(
         raise DomainError("established_in_future", _("成立日期不能晚于今天。"), field="established_on")
     return {
         "kind": kind,
-        "name": _text(name, field="name", maximum=80, required=_("请填写名称。")),
-        "brand": _text(brand, field="brand", maximum=80),
+        "name": text_clean(name, field="name", maximum=80, required=_("请填写名称。")),
+        "brand": text_clean(brand, field="brand", maximum=80),
         "lead_region": lead_region,
         "party_organisation": party_organisation,
         "established_on": established_on,
-        "description": _text(description, field="description", maximum=2000),
+        "description": text_clean(description, field="description", maximum=2000),
     }
 
 
@@ -341,7 +333,7 @@ def joint_result_set(
         "jobs": _count(jobs, field="jobs"),
         "households_benefited": _count(households_benefited, field="households_benefited"),
         "income_fen": income_fen,
-        "note": _text(note, field="note", maximum=200),
+        "note": text_clean(note, field="note", maximum=200),
     }
     with transaction.atomic():
         replay = idempotency_begin(

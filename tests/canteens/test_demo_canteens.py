@@ -334,8 +334,11 @@ def test_the_canteen_manager_runs_minying_and_lands_on_todays_checkin(seeded):
 def test_beneficiaries_are_counted_as_documented(seeded):
     """canteens_demo_counts' beneficiaries: distinct residents with a meal of their own or a class attendance
     in the demo's year (as the reports' county figure counts them); workers and station people apart."""
-    counts = canteens_demo_counts(Region.objects.get(parent=None, name="谷城县").path)
-    since = timezone.localdate() - dt.timedelta(days=365)
+    # The seed's day (its last meals are that day's): the year's window must not move if the clock passed
+    # midnight since the seed.
+    seeded_on = Meal.objects.order_by("-served_on").values_list("served_on", flat=True)[0]
+    counts = canteens_demo_counts(Region.objects.get(parent=None, name="谷城县").path, today=seeded_on)
+    since = seeded_on - dt.timedelta(days=365)
     eaters = set(Meal.objects.filter(is_guest=False).values_list("resident_id", flat=True))
     pupils = set(ClassAttendance.objects.values_list("resident_id", flat=True))
     workers = WorkshopWorker.objects.filter(Q(left_on__isnull=True) | Q(left_on__gt=since)).count()

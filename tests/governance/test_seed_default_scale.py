@@ -110,7 +110,10 @@ def test_default_scale_reproduces_the_gucheng_figures():
     # Livelihood sites (canteens/demo.py): 16 / 18 / 40 / 28, and 30,000+ people benefiting from canteens
     # and classrooms (distinct residents with a meal of their own or a class attendance in the year; the
     # workshops' workers and the stations' person-times are not in it), from no more than ~98,000 meals.
-    livelihood = canteens_demo_counts(regions["谷城县"].path)
+    # The seed's day (its last meals are today's at seed time): the count's year must not move if the
+    # clock passed midnight since.
+    seeded_on = Meal.objects.order_by("-served_on").values_list("served_on", flat=True)[0]
+    livelihood = canteens_demo_counts(regions["谷城县"].path, today=seeded_on)
     assert livelihood["canteens"] == 16
     assert livelihood["classrooms"] == 18
     assert livelihood["workshops"] == 40
