@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The test suite's fixed environment: no TLS on the test client, a key that is not the production one.
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-for-the-suite-0123456789abcdef ALLOWED_HOSTS=127.0.0.1,localhost,testserver
 # Two workers: the suite's slow parts (browser, subprocess and seed tests) overlap on the two cores.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=25
 DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-key-not-for-production-0123456789} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}
 
 .PHONY: help venv demo test lint typecheck format bench bench-import bench-industry-import bench-smoke messages lock vendor clean

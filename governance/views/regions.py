@@ -209,8 +209,16 @@ def region_node(request: HttpRequest, region_id: int) -> HttpResponseBase:
             "can_edit": access.can_edit_regions(request.user, node.region.path),
             "child_level_label": RegionLevel(child_level).label if child_level else "",
             "livelihood_sites": _livelihood_sites(node.region),
+            "designations": _designations(node.region),
         },
     )
+
+
+def _designations(region: Region) -> list[Any]:
+    """The region's featured-town, featured-village and development-type designations (industry owns them)."""
+    from industry.selectors.places import designations_for_region
+
+    return designations_for_region(region)
 
 
 def _livelihood_sites(region: Region) -> list[Any]:

@@ -201,3 +201,26 @@ def test_pages_need_login(db):
         response = Client().get(url)
         assert response.status_code == 302
         assert response["Location"].startswith("/login/?next=")
+
+
+def test_node_page_shows_the_regions_designations(people):
+    """A village's development type and featured-village theme (industry) show on its node page as chips;
+    a region without designations shows none."""
+    from industry.models import DesignationKind, RegionDesignation
+
+    r = people.regions
+    RegionDesignation.objects.create(
+        region=r["新华村"], kind=DesignationKind.DEVELOPMENT_TYPE, theme="liveable", designated_year=2022
+    )
+    RegionDesignation.objects.create(
+        region=r["新华村"], kind=DesignationKind.FEATURED_VILLAGE, theme="茶旅特色村"
+    )
+    page = login("township_admin").get(f"/governance/regions/{r['新华村'].pk}/").content.decode()
+    chips = page.split('data-testid="region-designations"', 1)[1].split("</ul>", 1)[0]
+    assert re.findall(r'<span class="ie-tag__kind">([^<]+)</span>([^<]+)', chips) == [
+        ("村庄发展类型", "生态宜居村"),
+        ("特色村", "茶旅特色村"),
+    ]
+    assert '<span class="ie-tag__year">2022</span>' in chips
+    other = login("township_admin").get(f"/governance/regions/{r['第一网格'].pk}/").content.decode()
+    assert 'data-testid="region-designations"' not in other
