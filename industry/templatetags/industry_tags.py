@@ -5,6 +5,7 @@ format it.
     {{ fen|yuan_wan }}   12.35 万元   (two decimals, rounded half up)
     {{ fen|yuan_yi }}    3.20 亿元
     {{ fen|yuan_big }}   3.2 亿元 / 1,234.5 万元 / ¥980.00 — the unit picked by size (≥ 1 亿元, ≥ 1 万元)
+    In English the three read ¥320.0 million / ¥3.2 billion / ¥12,345.00 (thousands grouping, not 万/亿).
     {{ n|count_cn }}     1,234
     {% industry_url "industry:chains" %}   the URL, or "" when that page is not (yet) defined
 """
@@ -16,12 +17,29 @@ from typing import Any
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
 WAN_FEN = 10_000 * 100
 YI_FEN = 100_000_000 * 100
+MILLION_FEN = 1_000_000 * 100
+BILLION_FEN = 1_000_000_000 * 100
+
+
+def _chinese_units() -> bool:
+    """万 and 亿 are how Chinese readers group large sums; English readers group by thousands (million,
+    billion), and "12.35 ten thousand yuan" reads as a mistake."""
+    return (get_language() or "zh-hans").startswith("zh")
+
+
+def _western_big(fen: int, places: int) -> str:
+    if abs(fen) >= BILLION_FEN:
+        return _("¥%(n)s billion") % {"n": _grouped(Decimal(fen) / BILLION_FEN, places)}
+    if abs(fen) >= MILLION_FEN:
+        return _("¥%(n)s million") % {"n": _grouped(Decimal(fen) / MILLION_FEN, places)}
+    return yuan(fen)
 
 
 def _fen(value: Any) -> int | None:
@@ -54,6 +72,8 @@ def yuan_wan(value: Any) -> str:
     fen = _fen(value)
     if fen is None:
         return "—"
+    if not _chinese_units():
+        return _western_big(fen, 2)
     return _("%(n)s 万元") % {"n": _grouped(Decimal(fen) / WAN_FEN, 2)}
 
 
@@ -63,6 +83,8 @@ def yuan_yi(value: Any) -> str:
     fen = _fen(value)
     if fen is None:
         return "—"
+    if not _chinese_units():
+        return _western_big(fen, 2)
     return _("%(n)s 亿元") % {"n": _grouped(Decimal(fen) / YI_FEN, 2)}
 
 
@@ -73,6 +95,8 @@ def yuan_big(value: Any) -> str:
     fen = _fen(value)
     if fen is None:
         return "—"
+    if not _chinese_units():
+        return _western_big(fen, 1)
     if abs(fen) >= YI_FEN:
         return _("%(n)s 亿元") % {"n": _grouped(Decimal(fen) / YI_FEN, 1)}
     if abs(fen) >= WAN_FEN:

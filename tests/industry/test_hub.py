@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from common.modules import MODULES_BY_SLUG
 from industry.models import CollectiveIncome, CollectiveThreshold
@@ -119,6 +120,13 @@ def test_money_and_count_filters():
     assert yuan_big(1_000_000) == "1.0 万元"
     assert yuan_big(98_000) == "¥980.00"
     assert count_cn(1234) == "1,234"
+    with translation.override("en"):
+        assert yuan_big(32_000_000_000) == "¥320.0 million"
+        assert yuan_big(712_070_000_00) == "¥712.1 million"
+        assert yuan_big(3_200_000_000_00) == "¥3.2 billion"
+        assert yuan_big(12_345_00) == "¥12,345.00"
+        assert yuan_wan(1_234_567) == "¥12,345.67"
+        assert yuan_yi(32_000_000_000) == "¥320.00 million"
     assert count_cn(Decimal("12.50")) == "12.5"
     assert count_cn(Decimal("3.00")) == "3"
     assert url_or_blank("industry:no-such-page") == ""
