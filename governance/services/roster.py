@@ -24,12 +24,11 @@ import io
 import logging
 import re
 import uuid
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
-from typing import IO, Any
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
@@ -40,11 +39,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from common.errors import DomainError
+from common.xlsx import cell_text, header_normalise, workbook_open, xlsx_check
 from governance import access, pii
 from governance.audit import audit_record
 from governance.models import (
@@ -196,16 +196,10 @@ HOUSEHOLD_TAGS: dict[str, str] = {
 }
 GENDERS = {"男": "M", "女": "F", "M": "M", "F": "F", "男性": "M", "女性": "F"}
 
-_HEADER_NOISE = re.compile(r"[\s\u3000*＊:：]|[（(【\[].*?[）)】\]]")
 _TAG_SPLIT = re.compile(r"[,，、;；/\s]+")
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月)?$")
 _DATE_DIGITS_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})?$")
 _GRID_CODE_RE = re.compile(r"^\d{15}$")
-
-
-def header_normalise(text: Any) -> str:
-    """A header as compared: no spaces, no required-marks, no bracketed notes ("身份证号（必填）")."""
-    return _HEADER_NOISE.sub("", "" if text is None else str(text))
 
 
 _ALIASES: dict[str, str] = {}
@@ -330,29 +324,6 @@ class SheetHeaders:
     estimated_rows: int
 
 
-def cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def workbook_open(source: IO[bytes]) -> Any:
-    try:
-        return load_workbook(source, read_only=True, data_only=True)
-    except Exception:
-        raise DomainError(
-            "roster_file_unreadable",
-            _("无法读取该文件：请上传 Excel 2007 及以上版本保存的 .xlsx 文件。"),
-            field="file",
-        ) from None
-
-
 def _sheet(workbook: Any) -> Any:
     names = workbook.sheetnames
     if not names:
@@ -383,23 +354,6 @@ def sheet_headers_find(sheet: Any) -> SheetHeaders:
         headers=headers,
         estimated_rows=max(0, max_row - header_index - 1),
     )
-
-
-def _xlsx_check(upload: UploadedFile) -> None:
-    """A cheap look at the upload (an .xlsx is a zip holding xl/workbook.xml); the task reads the rest."""
-    upload.seek(0)
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            readable = "xl/workbook.xml" in archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        readable = False
-    upload.seek(0)
-    if not readable:
-        raise DomainError(
-            "roster_file_unreadable",
-            _("无法读取该文件：请上传 Excel 2007 及以上版本保存的 .xlsx 文件。"),
-            field="file",
-        )
 
 
 # --- Creating a job -------------------------------------------------------------------------------------
@@ -461,7 +415,7 @@ def roster_import_create(
         )
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
         raise DomainError("roster_file_too_large", _("文件不能超过 30 MB。"), field="file")
-    _xlsx_check(upload)
+    xlsx_check(upload, code="roster_file_unreadable")
     if mapping is not None:
         unknown = sorted({key for key in mapping.values() if key and key not in FIELDS_BY_KEY})
         if unknown or not all(str(index).isdigit() for index in mapping):
@@ -1220,7 +1174,7 @@ def _fail(job: ImportJob, message: str) -> None:
 
 def _run(job: ImportJob) -> None:
     with job.file.open("rb") as source:
-        workbook = workbook_open(source)
+        workbook = workbook_open(source, code="roster_file_unreadable")
         try:
             sheet = workbook[job.sheet_name] if job.sheet_name in workbook.sheetnames else _sheet(workbook)
             if not _headers_settle(job, sheet):

@@ -53,10 +53,10 @@ from openpyxl.utils import get_column_letter
 
 from common.errors import Conflict, DomainError, NotFound
 from common.idempotency import idempotency_key_clean
+from common.xlsx import cell_text, header_normalise, workbook_open, xlsx_check
 from governance import access as governance_access
 from governance.audit import audit_record
 from governance.models import AuditAction
-from governance.services.roster import _xlsx_check, cell_text, header_normalise, workbook_open
 from industry import access
 from industry.models import (
     Business,
@@ -308,10 +308,7 @@ def _file_check(upload: UploadedFile) -> str:
         )
     if upload.size and upload.size > MAX_UPLOAD_BYTES:
         raise DomainError("sales_file_too_large", _("文件不能超过 30 MB。"), field="file")
-    try:
-        _xlsx_check(upload)
-    except DomainError as error:
-        raise DomainError("sales_file_unreadable", error.message, field="file") from None
+    xlsx_check(upload, code="sales_file_unreadable")
     return name
 
 
