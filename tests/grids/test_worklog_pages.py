@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
+from playwright.sync_api import expect
 from rest_framework.test import APIClient
 
 from grids.models import WorkKind, WorkLogEntry, WorkLogPhoto
@@ -436,9 +437,10 @@ def test_a_grid_leader_records_a_visit_on_a_phone(world, phone, screenshot):
     screenshot(phone, "list")
     phone.get_by_test_id("worklog-create").click()
     phone.get_by_label("入户走访", exact=True).check()
-    # The kind decides which fields show: a visit asks for the household, not for attendees.
-    assert phone.locator("#id_household").is_visible()
-    assert not phone.locator("#id_attendees_count").is_visible()
+    # The kind decides which fields show: a visit asks for the household, not for attendees. The form's
+    # script is deferred and may attach after the click, so wait for its verdict (it also runs on load).
+    expect(phone.locator("#id_household")).to_be_visible()
+    expect(phone.locator("#id_attendees_count")).to_be_hidden()
     phone.get_by_label("主题").fill("走访独居老人王奶奶")
     phone.get_by_label("走访户").select_option(label="XH-002 · 李德明")
     phone.get_by_label("内容").fill("老人身体良好，冬季取暖无困难。")
@@ -471,7 +473,7 @@ def test_the_work_log_and_leaders_on_a_desktop(world, desktop, screenshot):
     screenshot(desktop, "list")
     desktop.goto(f"/grids/worklog/new/?grid={world.regions['第一网格'].pk}")
     desktop.get_by_label("支部会议", exact=True).check()
-    assert desktop.locator("#id_attendees_count").is_visible()
+    expect(desktop.locator("#id_attendees_count")).to_be_visible()
     screenshot(desktop, "form")
     desktop.goto(f"/grids/grid/{world.regions['第一网格'].pk}/leaders/")
     desktop.get_by_test_id("terms").wait_for()
