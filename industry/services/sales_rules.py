@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
+from common.xlsx import cell_text
 from industry.models import SalesChannel
 
 # One record above ten million yuan is a typo, not a sale at a farm-products expo.
@@ -34,19 +35,16 @@ CHANNEL_WORDS = {
 }
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
 def amount_fen_parse(value: Any, *, field: str = "amount_yuan") -> int:
     """Fen for a yuan amount ("1200", "1,200.50", "¥88", 88.5 from a cell). Positive, at most two
     decimals, at most AMOUNT_MAX_FEN."""
     text = (
-        _text(value).replace("¥", "").replace("￥", "").replace(",", "").replace("，", "").replace("元", "")
+        cell_text(value)
+        .replace("¥", "")
+        .replace("￥", "")
+        .replace(",", "")
+        .replace("，", "")
+        .replace("元", "")
     )
     if not text:
         raise DomainError("bad_amount", _("请填写销售额。"), field=field)
@@ -66,7 +64,7 @@ def amount_fen_parse(value: Any, *, field: str = "amount_yuan") -> int:
 
 def quantity_parse(value: Any, *, field: str = "quantity") -> Decimal:
     """A non-negative quantity with at most two decimals (blank is 0: some sheets only carry amounts)."""
-    text = _text(value).replace(",", "")
+    text = cell_text(value).replace(",", "")
     if not text:
         return Decimal("0")
     try:
@@ -83,7 +81,7 @@ def quantity_parse(value: Any, *, field: str = "quantity") -> Decimal:
 
 def channel_parse(value: Any, *, field: str = "channel") -> SalesChannel:
     """线上/线下 (also online/offline, 网上, 现场)."""
-    text = _text(value).lower()
+    text = cell_text(value).lower()
     if text in CHANNEL_WORDS:
         return CHANNEL_WORDS[text]
     raise DomainError("bad_channel", _("渠道应为“线上”或“线下”。"), field=field)
@@ -91,7 +89,7 @@ def channel_parse(value: Any, *, field: str = "channel") -> SalesChannel:
 
 def platform_clean(channel: SalesChannel, value: Any, *, field: str = "platform") -> str:
     """An online sale names its platform (抖音、淘宝、拼多多 …); an offline one has none."""
-    platform = _text(value)
+    platform = cell_text(value)
     if channel == SalesChannel.ONLINE and not platform:
         raise DomainError("platform_required", _("线上销售请填写销售平台，例如抖音、淘宝。"), field=field)
     if channel == SalesChannel.OFFLINE:
@@ -126,7 +124,7 @@ def date_parse(value: Any, *, field: str = "sold_on") -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         raise DomainError("bad_date", _("请填写日期。"), field=field)
     cleaned = text.replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError, NotFound
 from common.idempotency import body_fingerprint, idempotency_begin, idempotency_finish
+from common.xlsx import cell_text
 from governance.audit import audit_record
 from governance.models import AuditAction, Region, RegionLevel
 from industry import access
@@ -99,7 +100,7 @@ def can_record_tourism(user: AnyUser, subject: TourismSubject) -> bool:
 
 def visits_parse(value: Any, *, field: str = "visits") -> int:
     """Visitor trips: a whole number from 0 to VISITS_MAX ("12000", "12,000", 12000.0 from a cell)."""
-    text = _text(value).replace(",", "").replace("，", "").replace("人次", "").strip()
+    text = cell_text(value).replace(",", "").replace("，", "").replace("人次", "").strip()
     message = _("游客接待量应为不小于 0 的整数（人次）。")
     if not text:
         raise DomainError("visits_required", _("请填写游客接待量。"), field=field)
@@ -120,7 +121,7 @@ def visits_parse(value: Any, *, field: str = "visits") -> int:
 
 def income_fen_parse(value: Any, *, field: str = "income_yuan") -> int:
     """Tourism income typed in yuan ("350000", "35,000.50", "¥88") as fen: 0 or more, two decimals."""
-    text = _text(value)
+    text = cell_text(value)
     for mark in ("¥", "￥", ",", "，", "元"):
         text = text.replace(mark, "")
     message = _("旅游综合收入应为不小于 0 的金额（元），最多两位小数，例如 350000.50。")
@@ -147,7 +148,7 @@ def month_clean(value: Any, *, field: str = "month") -> dt.date:
     if isinstance(value, dt.date):
         month = value.replace(day=1)
     else:
-        parts = _text(value).replace("/", "-").replace("年", "-").replace("月", "").strip("-").split("-")
+        parts = cell_text(value).replace("/", "-").replace("年", "-").replace("月", "").strip("-").split("-")
         if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
             raise DomainError("bad_month", message, field=field)
         try:
@@ -261,7 +262,7 @@ def tourism_year_save(
     errors: dict[str, str] = {}
     for number in range(1, 13):
         visits_text, income_text = rows.get(number, ("", ""))
-        if not _text(visits_text) and not _text(income_text):
+        if not cell_text(visits_text) and not cell_text(income_text):
             continue
         visits = income = None
         try:
@@ -383,15 +384,7 @@ def _income(income_yuan: Any, income_fen: int | None) -> int:
 
 
 def _note(note: Any) -> str:
-    text = _text(note)
+    text = cell_text(note)
     if len(text) > NOTE_MAX:
         raise DomainError("note_too_long", _("说明最多 %(max)s 个字。") % {"max": NOTE_MAX}, field="note")
     return text
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
