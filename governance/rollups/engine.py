@@ -42,7 +42,7 @@ from governance.models import (
 )
 from governance.rollups import registry
 from governance.rollups.registry import Source
-from governance.rollups.sql import FACTS, MEMBERS, Scope, verify_sql, write_sql
+from governance.rollups.sql import FACTS, MEMBERS, Scope, insert_sql, verify_sql, write_sql
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ RECENT_IDS = 10_000
 TIME_OVERLAP_SECONDS = 600
 NIGHTLY_DAYS = 7
 WORK_MEM = "64MB"
+FULL_WORK_MEM = "256MB"
 PROGRESS_KEY = "rollups:full:progress"
 # A difference list longer than this is cut in the run record (the command prints them all).
 DIFFERENCES_KEPT = 200
@@ -115,10 +116,32 @@ def _write(source: Source, scope: Scope, owned: str, params: dict[str, Any]) -> 
     return int(row[0][0]) + int(row[0][1])
 
 
-def _work_mem() -> None:
+def _work_mem(*, full: bool = False) -> None:
     # The groupings hash tens of thousands of (day, path) groups per township; with the default 4 MB
-    # PostgreSQL sorts them on disk instead.
-    _execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "ROLLUP_WORK_MEM", WORK_MEM)])
+    # PostgreSQL sorts them on disk instead. A whole source (millions of groups at county scale) gets
+    # ROLLUP_FULL_WORK_MEM.
+    if full:
+        value = getattr(settings, "ROLLUP_FULL_WORK_MEM", FULL_WORK_MEM)
+    else:
+        value = getattr(settings, "ROLLUP_WORK_MEM", WORK_MEM)
+    _execute("SELECT set_config('work_mem', %s, true)", [value])
+
+
+def _owns_none(source: Source, township_id: int | None = None) -> bool:
+    """Whether the stored facts (or members) hold no row of `source` (in township `township_id`): then
+    a recompute has nothing to compare with and writes with insert_sql."""
+    table = MEMBERS if source.distinct else FACTS
+    sql = f"SELECT NOT EXISTS (SELECT 1 FROM {table} WHERE metric = ANY(%s)"  # noqa: S608
+    params: list[Any] = [list(source.metrics)]
+    if township_id is not None:
+        sql += " AND township_id = %s"
+        params.append(township_id)
+    return bool(_fetch(sql + ")", params)[0][0])
+
+
+def _insert(source: Source, scope: Scope) -> int:
+    params: dict[str, Any] = {}
+    return _execute(insert_sql(source, scope, params), params)
 
 
 def recompute_days(source: Source, days: Iterable[dt.date]) -> int:
@@ -163,17 +186,22 @@ def recompute_members(source: Source, pairs: Iterable[tuple[dt.date, int]]) -> i
 def recompute_all(source: Source) -> int:
     """Make every fact of `source` equal to the source rows (one statement). Call inside a
     transaction."""
-    _work_mem()
+    _work_mem(full=True)
+    if _owns_none(source):
+        return _insert(source, Scope())
     return _write(source, Scope(), "f.metric = ANY(%(owned_metrics)s)", {})
 
 
 def recompute_township(source: Source, township_id: int, regions: tuple[int, ...]) -> int:
     """Make every fact of `source` in township `township_id` equal to the source rows of `regions`
     (the township's regions now and before moves). Call inside a transaction."""
-    _work_mem()
+    _work_mem(full=True)
+    scope = Scope(regions=regions, township=township_id)
+    if _owns_none(source, township_id):
+        return _insert(source, scope)
     params: dict[str, Any] = {"owned_township": township_id}
     owned = "f.metric = ANY(%(owned_metrics)s) AND f.township_id = %(owned_township)s"
-    return _write(source, Scope(regions=regions, township=township_id), owned, params)
+    return _write(source, scope, owned, params)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -452,15 +480,104 @@ def full_finish(targets: dict[str, list[Any]]) -> None:
         )
 
 
+def _index_definitions(table: str) -> list[tuple[str, str, str | None]]:
+    """The indexes of `table` as (index name, CREATE INDEX statement, constraint name or None): what the
+    rebuilt table must have again, read from the catalog (so an index a later migration adds comes
+    along). A constraint's index (the primary key) is recreated as that constraint."""
+    rows = _fetch(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid "
+        "WHERE x.indrelid = %s::regclass ORDER BY x.indisprimary DESC, i.relname",
+        [table],
+    )
+    return [(name, condef if conname else indexdef, conname) for name, indexdef, conname, condef in rows]
+
+
+def _build_name(name: str) -> str:
+    return f"{name[:50]}_rebuild"
+
+
+def _build_start(table: str) -> str:
+    """An empty copy of `table` (columns, defaults, NOT NULL and CHECK constraints), no indexes."""
+    build = _build_name(table)
+    _execute(f"CREATE TABLE {build} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+    return build
+
+
+def _build_swap(table: str, build: str) -> None:
+    """Index the filled `build` as `table` is indexed (one sorted bulk build per index instead of a
+    B-tree insertion per row), gather its statistics, then put it in `table`'s place: `table` is dropped
+    and `build` and its indexes take their names. Readers of `table` wait only for these last renames."""
+    definitions = _index_definitions(table)
+    for name, definition, constraint in definitions:
+        if constraint:
+            _execute(f"ALTER TABLE {build} ADD CONSTRAINT {_build_name(name)} {definition}")
+        else:
+            head, _on, rest = definition.partition(" ON ")
+            _table, _using, method = rest.partition(" USING ")
+            unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
+            _execute(f"CREATE {unique}INDEX {_build_name(name)} ON {build} USING {method}")
+    _execute(f"ANALYZE {build}")
+    _execute(f"DROP TABLE {table}")
+    _execute(f"ALTER TABLE {build} RENAME TO {table}")
+    for name, _definition, constraint in definitions:
+        if constraint:
+            _execute(f"ALTER TABLE {table} RENAME CONSTRAINT {_build_name(name)} TO {name}")
+        else:
+            _execute(f"ALTER INDEX {_build_name(name)} RENAME TO {name}")
+
+
+def _rebuild_swapped(sources: list[Source], result: PassResult, progress: bool) -> None:
+    """Every source's facts and members written into new, unindexed tables, then indexed and swapped
+    in for the stored ones, all in one transaction. Readers keep reading the stored facts until the
+    commit (a killed rebuild leaves them as they were, and its half-built tables vanish with its
+    transaction); writing rows into a table without indexes and building each index once in bulk
+    costs about a third of inserting them into the indexed table (docs/benchmarks.md)."""
+    with transaction.atomic():
+        _work_mem(full=True)
+        # Its commit need not wait for the disk: lost in a crash, the rebuild simply did not happen (the
+        # old facts stand, consistent), and the watermarks full_finish sets afterwards are committed
+        # after it in the log, so they are never kept without it.
+        _execute("SELECT set_config('synchronous_commit', 'off', true)")
+        # A grid re-zoned while the rebuild runs waits for it (moves are rare); with none recorded, the
+        # statements leave out the interval join on the moves (a hash probe per source row).
+        _execute(f"LOCK TABLE {RegionMove._meta.db_table} IN SHARE MODE")
+        scope = Scope(moves=RegionMove.objects.exists())
+        builds = {FACTS: _build_start(FACTS), MEMBERS: _build_start(MEMBERS)}
+        for source in sources:
+            one = time.monotonic()
+            params: dict[str, Any] = {}
+            into = builds[MEMBERS if source.distinct else FACTS]
+            rows = _execute(insert_sql(source, scope, params, into=into), params)
+            result.sources.append(SourceResult(source=source.name, rows=rows, seconds=time.monotonic() - one))
+            if progress:
+                progress_step()
+        for table, build in builds.items():
+            _build_swap(table, build)
+
+
 def full_rebuild(
     *, metric: str | None = None, progress: bool = True, by_township: bool = False
 ) -> PassResult:
-    """The full rebuild in this process, with its progress in the cache. One statement per source over
-    all its rows (the cheapest in one process), or, `by_township`, the Celery group's steps one after
-    the other. Either way the watermarks end where the feeds stood when it started."""
+    """The full rebuild in this process, with its progress in the cache (a step per source). Every
+    source into empty facts: new fact tables filled with one INSERT … SELECT per source, indexed,
+    swapped in (_rebuild_swapped); over stored facts (or one metric's source): one statement per source
+    recomputing its facts in place, writing only the differences; `by_township`: the Celery group's
+    steps one after the other. Either way the watermarks end where the feeds stood when it started."""
     started = time.monotonic()
     targets = full_targets(metric)
     result = PassResult(kind=RollupKind.FULL)
+    if not by_township and metric is None and all(_owns_none(s) for s in selected_sources()):
+        # Nothing stored to compare with: build and swap. (Over current facts the in-place statements
+        # below are cheaper: they read and compare, and write only what differs.)
+        chosen = selected_sources(metric)
+        if progress:
+            progress_start(len(chosen))
+        _rebuild_swapped(chosen, result, progress)
+        full_finish(targets)
+        result.seconds = time.monotonic() - started
+        return result
     if not by_township:
         chosen = selected_sources(metric)
         if progress:
