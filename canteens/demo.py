@@ -1,32 +1,39 @@
 """The demo county's livelihood sites (民生阵地): 16 love canteens (爱心食堂), 18 love classrooms (爱心讲堂,
 most of them held in a canteen after meals), 40 love workshops (爱心作坊) and 28 red service stations
-(红色驿站), with a year of their work, so every page of canteens/ has something true to show.
+(红色驿站), all opened by the end of 2022, with their records, so every page of canteens/ has something true
+to show. Two years of records: the live year (today and the 364 days before) and the archive year
+ARCHIVE_YEAR (2022, the year gucheng.md's figures describe: the county entered that year's registers —
+meals, class attendance, donations, monthly claims — into the platform), written by the same generator
+over each year's window, the archive year sparser. The workshops' and stations' records are the live
+year's.
 
-- Canteens: meal slots, the county's subsidy tiers (canteens.defaults), price rules per tier and slot (and
-  a guest rule) with the four-way split, the elders enrolled (民营社区's canteen, 石花镇, with 1,000+ at the
-  default and county scales; at the default scale most elders of the county, who mostly eat there a few
-  times a year), a donation fund per canteen with a year of donations, a year of meals, the monthly
-  settlements of the past months (computed from the meals by canteens.services.settlements'
-  month_figures, the GROUP BY settlement_compute runs, and approved) and the yearly budgets.
-- Classrooms: volunteer teachers, sessions twice a week with the children of the register who came (the
-  regulars week after week, the others to one to three sessions), and the teachers' hours. Workshops:
-  products, left-behind women employed, orders, monthly wages. Red stations: services offered and the
-  service log.
+- Canteens (opened 2021–2022, 民营社区's first): meal slots, the county's subsidy tiers
+  (canteens.defaults), price rules per tier and slot (and a guest rule) with the four-way split in force
+  from the opening, the people enrolled over the canteen's life (the elders, and the adults on 低保 or with
+  a disability; 民营社区's canteen, 石花镇, with 1,000+ aged 60+ at the default and county scales; at the
+  default scale nearly all of the county's, who mostly eat there a few times a year), a donation fund per
+  canteen with each year's donations, each year's meals, the monthly settlements of the past months
+  (computed from the meals by canteens.services.settlements' month_figures, the GROUP BY
+  settlement_compute runs, and approved) and the yearly budgets.
+- Classrooms: volunteer teachers, sessions twice a week with the children of each year's register who
+  came (the regulars week after week, the others to one to three sessions), and the teachers' hours.
+  Workshops: products, left-behind women employed, orders, monthly wages. Red stations: services offered
+  and the service log.
 
 Like points/demo.py this writes in bulk through governance.demo's _Writer (COPY on PostgreSQL) and keeps
 the services' invariants itself: every meal is split by canteens.split.meal_split (so the CHECK price =
-resident + government + community + donation holds) and each canteen's history is simulated in time
+resident + government + community + donation holds) and each canteen's years are simulated in time
 order, day by day, donations of the day before its meals, so the donation fund never goes below zero —
 a meal whose donation share the fund cannot cover gets canteens.split.fallback_apply, exactly as the
 check-in does, with the shortfall recorded. Every draw and every donation is a FundMovement, so a fund's
-balance is the sum of its movements. One elder is enrolled at one canteen at most, so the one-meal-per-slot
-UNIQUE holds across the county.
+balance is the sum of its movements. One person is enrolled at one canteen at most, so the
+one-meal-per-slot UNIQUE holds across the county.
 
 Beneficiaries (受益人数, gucheng.md's "30,000+ people benefiting from canteens and classrooms") = distinct
-residents with a meal of their own or a class attendance in the year, as canteens.selectors.reports counts
-them; workshop workers and the red stations' person-times are reported apart (canteens_demo_counts).
-Deterministic per scale (seeded random generator); dates follow the day of the run. Nothing at the
-skeleton scale.
+residents with a meal of their own or a class attendance in the year (the live one, or 2022), as
+canteens.selectors.reports counts them; workshop workers and the red stations' person-times are reported
+apart (canteens_demo_counts). Deterministic per scale (seeded random generator); the live year's dates
+follow the day of the run. Nothing at the skeleton scale.
 """
 
 from __future__ import annotations
@@ -143,11 +150,24 @@ class _Plan:
     per_session: tuple[int, int]
     workers: tuple[int, int]  # per workshop
     logs_per_week: int  # per red station
+    # The archive year (ARCHIVE_YEAR, entered from the county's registers): the share of the children aged
+    # 4–16 that year on a classroom's register, and how much sparser the canteens' year was than the live
+    # one (the chances of the regulars and of a guest are scaled by it; the occasional eaters had one or
+    # two meals, ARCHIVE_OCCASIONAL_MEALS).
+    archive_roster_share: float = 0
+    archive_intensity: float = 0.5
 
 
 NEARLY_EVERY_DAY = (0.3, 0.8, 0.4)
 NOW_AND_THEN = (0.0, 0.04, 0.015)
 OCCASIONAL_MEALS = ((1, 0.6), (2, 0.3), (3, 0.1))  # (meals in the year, weight): 1.5 on average
+ARCHIVE_OCCASIONAL_MEALS = ((1, 0.8), (2, 0.2))  # the archive year's: 1.2 on average
+# The archive year: the county entered its registers of ARCHIVE_YEAR (the year gucheng.md's figures
+# describe) into the platform — the meals, the class registers, the donations and the monthly claims —
+# besides the live year the platform has run (the 364 days before today and today).
+ARCHIVE_YEAR = 2022
+# The classrooms' children: from the kindergarten's top class to the end of junior middle school.
+CHILD_AGES = (4, 16)
 PLANS: dict[str, _Plan] = {
     "test": _Plan(
         minying_share=1.0,
@@ -162,14 +182,15 @@ PLANS: dict[str, _Plan] = {
         per_session=(2, 6),
         workers=(2, 4),
         logs_per_week=2,
+        archive_roster_share=0,
     ),
     # Most elders of the county are enrolled and eat at the canteen a few times a year (the Double Ninth
     # banquet, a birthday, a cold day); a few dozen come nearly every day: about 95,000 meals in the year.
     "default": _Plan(
-        minying_share=0.8,
-        catchment_share=0.86,
+        minying_share=0.85,
+        catchment_share=0.96,
         enrolled=(0, 0),
-        habits=((0.002, NEARLY_EVERY_DAY), (0.04, NOW_AND_THEN), (0.958, None)),
+        habits=((0.0015, NEARLY_EVERY_DAY), (0.04, NOW_AND_THEN), (0.9585, None)),
         minying_habits=((0.025, NEARLY_EVERY_DAY), (0.1, NOW_AND_THEN), (0.875, None)),
         guest_chance=0.3,
         roster_share=0.85,
@@ -178,6 +199,7 @@ PLANS: dict[str, _Plan] = {
         per_session=(12, 24),
         workers=(12, 18),
         logs_per_week=2,
+        archive_roster_share=0.97,
     ),
     "county": _Plan(
         minying_share=0.8,
@@ -192,6 +214,7 @@ PLANS: dict[str, _Plan] = {
         per_session=(20, 36),
         workers=(20, 30),
         logs_per_week=3,
+        archive_roster_share=0.15,
     ),
 }
 
@@ -325,10 +348,24 @@ def _(message: str) -> str:
 
 @dataclass(slots=True)
 class _Elder:
+    """A resident a canteen may enrol: aged 60 and over (from their 60th birthday), or an adult on 低保 or
+    with a disability (the tiers of any age: from their 18th)."""
+
     id: int
     birth: dt.date
     village_id: int
     tags: frozenset[str]
+    eligible_from: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """A year of records: the archive year (ARCHIVE_YEAR) or the live year (today and the 364 days before).
+    Day numbers count from the builder's span_first."""
+
+    first: dt.date
+    last: dt.date
+    live: bool
 
 
 @dataclass(slots=True)
@@ -400,6 +437,13 @@ class _Builder:
         self.now = now.astimezone(dt.UTC)
         self.today = self.now.astimezone(_ZONE).date()
         self.first_day = self.today - dt.timedelta(days=364)
+        # The archive year, then the live year; day numbers count from the archive year's first day.
+        self.span_first = dt.date(ARCHIVE_YEAR, 1, 1)
+        self.windows: list[_Window] = []
+        if dt.date(ARCHIVE_YEAR, 12, 31) < self.first_day:
+            self.windows.append(_Window(self.span_first, dt.date(ARCHIVE_YEAR, 12, 31), live=False))
+        self.windows.append(_Window(self.first_day, self.today, live=True))
+        self.span_first = min(self.span_first, self.first_day)
         self.rng = random.Random(f"xiangzhi-canteens-{scale}")  # noqa: S311 - demo data, not security
         self.card_codes: set[str] = set()
         self.stats: dict[str, int] = defaultdict(int)
@@ -470,10 +514,10 @@ class _Builder:
             detail=_("演示数据：民生阵地一年的运行（%(scale)s 规模），就餐 %(n)d 人次。")
             % {"scale": self.scale, "n": self.stats["meals"]},
         )
-        figures = canteens_demo_counts(self.county.path)
+        figures = canteens_demo_counts(self.county.path, today=self.today)
         say(
             _(
-                "民生阵地：爱心食堂 %(canteens)d 个（登记老人 %(enrolled)d 人，就餐 %(meals)d 人次），"
+                "民生阵地：爱心食堂 %(canteens)d 个（登记就餐 %(enrolled)d 人，就餐 %(meals)d 人次），"
                 "爱心讲堂 %(classrooms)d 个，爱心作坊 %(workshops)d 个，红色驿站 %(stations)d 个；"
                 "食堂和讲堂受益 %(beneficiaries)d 人（就餐老人 %(elders)d 人，听课孩子 %(children)d 人），"
                 "作坊务工 %(workers)d 人，驿站服务 %(served)d 人次。"
@@ -492,6 +536,27 @@ class _Builder:
                 "served": figures["station_people_served"],
             }
         )
+        if not self.windows[0].live:
+            archive = canteens_demo_counts(self.county.path, year=ARCHIVE_YEAR)
+            say(
+                _(
+                    "其中 %(year)d 年（录入的当年台账）：爱心食堂 %(canteens)d 个，"
+                    "爱心讲堂 %(classrooms)d 个，爱心作坊 %(workshops)d 个，红色驿站 %(stations)d 个；"
+                    "就餐 %(meals)d 人次，"
+                    "食堂和讲堂受益 %(beneficiaries)d 人（就餐 %(elders)d 人，听课孩子 %(children)d 人）。"
+                )
+                % {
+                    "year": ARCHIVE_YEAR,
+                    "canteens": archive["canteens"],
+                    "classrooms": archive["classrooms"],
+                    "workshops": archive["workshops"],
+                    "stations": archive["red_stations"],
+                    "meals": self.stats["archive_meals"],
+                    "beneficiaries": archive["beneficiaries"],
+                    "elders": archive["elders_served"],
+                    "children": archive["children_taught"],
+                }
+            )
         return self.stats["meals"]
 
     # -- what exists already ---------------------------------------------------------------------------
@@ -518,8 +583,10 @@ class _Builder:
             villages.sort(
                 key=lambda v: (v[1] not in PREFERRED, PREFERRED.index(v[1]) if v[1] in PREFERRED else 0)
             )
-        # Residents living here (not away) by village: elders (60+ today), children 5–16, adults 22–55.
-        sixty = _years_before(self.today, 60)
+        # Residents living here (not away) by village: elders (60+ today) and the adults on 低保 or with a
+        # disability, children aged 4–16 in one of the windows, adults 22–55.
+        sixty, eighteen = _years_before(self.today, 60), _years_before(self.today, 18)
+        any_age = {ResidentTagKind.LOW_INCOME, ResidentTagKind.DISABILITY}
         tags: dict[int, set[str]] = defaultdict(set)
         for resident_id, tag in ResidentTag.objects.filter(
             resident__household__grid__path__startswith=under,
@@ -531,15 +598,21 @@ class _Builder:
         ).values_list("resident_id", "tag"):
             tags[resident_id].add(tag)
         self.elders: dict[int, list[_Elder]] = defaultdict(list)
-        self.children: dict[int, list[int]] = defaultdict(list)
+        self.children: dict[int, list[tuple[int, dt.date]]] = defaultdict(list)
         self.women: dict[int, list[tuple[int, bool]]] = defaultdict(list)
         self.adults: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        child_young, child_old = _years_before(self.today, 5), _years_before(self.today, 17)
+        child_young = _years_before(self.today, CHILD_AGES[0])
+        child_old = min(_years_before(w.last, CHILD_AGES[1] + 1) for w in self.windows)
         adult_young, adult_old = _years_before(self.today, 22), _years_before(self.today, 56)
         people = (
             Resident.objects.filter(household__grid__path__startswith=under, status=ResidentStatus.RESIDENT)
             .filter(
                 Q(birth_date__lte=sixty)
+                # (IN a subquery, which PostgreSQL hashes: not a correlated EXISTS, which it runs row by row)
+                | Q(
+                    birth_date__lte=eighteen,
+                    pk__in=ResidentTag.objects.filter(tag__in=any_age).values("resident_id"),
+                )
                 | Q(birth_date__gt=child_old, birth_date__lte=child_young)
                 | Q(birth_date__gt=adult_old, birth_date__lte=adult_young)
             )
@@ -558,13 +631,18 @@ class _Builder:
             if len(parts) < 3:
                 continue
             village_id = int(parts[2])
-            if birth <= sixty:
+            held = frozenset(tags.get(resident_id, ()))
+            if held & any_age and birth <= eighteen:
                 self.elders[village_id].append(
-                    _Elder(resident_id, birth, village_id, frozenset(tags.get(resident_id, ())))
+                    _Elder(resident_id, birth, village_id, held, _years_after(birth, 18))
                 )
-            elif child_old < birth <= child_young:
-                self.children[village_id].append(resident_id)
-            elif adult_old < birth <= adult_young:
+            elif birth <= sixty:
+                self.elders[village_id].append(
+                    _Elder(resident_id, birth, village_id, held, _years_after(birth, 60))
+                )
+            if child_old < birth <= child_young:
+                self.children[village_id].append((resident_id, birth))
+            if adult_old < birth <= adult_young:
                 self.adults[village_id].append((resident_id, name))
                 if gender == "F":
                     self.women[village_id].append(
@@ -609,7 +687,8 @@ class _Builder:
         rng = self.rng
         self.site_names: set[tuple[int, str, str]] = set()
         self.canteens: list[_Canteen] = []
-        self.classrooms: list[tuple[int, int, str, int]] = []  # (site, village, village name, township)
+        # (site, village, village name, township, opened on)
+        self.classrooms: list[tuple[int, int, str, int, dt.date]] = []
         self.workshops: list[tuple[int, int, int, int]] = []  # (site, village, township, craft)
         self.stations: list[tuple[int, int, int]] = []
         manager = self.users.get("canteen_manager")
@@ -620,7 +699,11 @@ class _Builder:
         for township_id, township_name in townships:
             n = CANTEENS_PER_TOWNSHIP.get(township_name, 1)
             for village in self._pick(township_id, n, 0):
-                opened = self.first_day - dt.timedelta(days=rng.randrange(10, 90))
+                # 民营社区's canteen first (March 2021), the others from April 2021 to May 2022.
+                if village[1] == data.MINYING:
+                    opened = dt.date(ARCHIVE_YEAR - 1, 3, rng.randint(1, 28))
+                else:
+                    opened = dt.date(ARCHIVE_YEAR - 1, 4, 1) + dt.timedelta(days=rng.randrange(420))
                 name = _("%(village)s爱心食堂") % {"village": village[1]}
                 site_id = self._site(
                     SiteKind.CANTEEN,
@@ -669,7 +752,9 @@ class _Builder:
                 host_id=canteen.id,
                 description=_("饭后的食堂变身课堂，志愿者教师为孩子们辅导作业、开展兴趣活动。"),
             )
-            self.classrooms.append((site_id, canteen.village_id, canteen.village_name, canteen.township_id))
+            self.classrooms.append(
+                (site_id, canteen.village_id, canteen.village_name, canteen.township_id, opened)
+            )
         for township_id, township_name in townships:
             if township_name in CLASSROOMS_ELSEWHERE:
                 taken = {c[1] for c in self.classrooms}
@@ -678,7 +763,7 @@ class _Builder:
                 if not free:
                     continue
                 village = free[len(free) // 2]
-                opened = self.first_day - dt.timedelta(days=rng.randrange(100, 500))
+                opened = self.span_first - dt.timedelta(days=rng.randrange(60, 500))
                 site_id = self._site(
                     SiteKind.CLASSROOM,
                     _("%(village)s爱心讲堂") % {"village": village[1]},
@@ -688,13 +773,13 @@ class _Builder:
                     address=_("%(village)s小学") % {"village": village[1]},
                     description=_("放学后在村小学开课，志愿者教师辅导留守儿童。"),
                 )
-                self.classrooms.append((site_id, village[0], village[1], township_id))
+                self.classrooms.append((site_id, village[0], village[1], township_id, opened))
         craft_no = 0
         for township_id, _township_name in townships:
             for village in self._pick(township_id, WORKSHOPS_PER_TOWNSHIP, 2):
                 craft = craft_no % len(CRAFTS)
                 craft_no += 1
-                opened = self.first_day - dt.timedelta(days=rng.randrange(60, 700))
+                opened = self.span_first - dt.timedelta(days=rng.randrange(-240, 700))
                 site_id = self._site(
                     SiteKind.WORKSHOP,
                     _("%(village)s%(craft)s爱心作坊") % {"village": village[1], "craft": CRAFTS[craft][0]},
@@ -707,7 +792,7 @@ class _Builder:
         for township_id, township_name in townships:
             n = STATIONS_PER_TOWNSHIP.get(township_name, DEFAULT_STATIONS)
             for village in self._pick(township_id, n, 3):
-                opened = self.first_day - dt.timedelta(days=rng.randrange(60, 900))
+                opened = self.span_first - dt.timedelta(days=rng.randrange(-240, 900))
                 name = _("%(village)s红色驿站") % {"village": village[1]}
                 site_id = self._site(
                     SiteKind.RED_STATION,
@@ -843,15 +928,28 @@ class _Builder:
         return catchments
 
     def _enrol(self) -> None:
+        """Enrol each canteen's elders over the canteen's life (most at its opening, the others on becoming
+        eligible or later), then plan the meals each eats in each window by their habit."""
         rng = self.rng
         plan = self.plan
         taken: set[int] = set()
         verify_cum = list(itertools.accumulate(w for _v, w in VERIFY_WEIGHTS))
         occasional_cum = list(itertools.accumulate(w for _n, w in OCCASIONAL_MEALS))
-        days = (self.today - self.first_day).days + 1
+        archive_cum = list(itertools.accumulate(w for _n, w in ARCHIVE_OCCASIONAL_MEALS))
+        days = (self.today - self.span_first).days + 1
         now_local = self.now.astimezone(_ZONE).time()
         catchments = self._catchments([(c.id, c.village_id, c.township_id) for c in self.canteens])
         stamps: dict[dt.date, Any] = {}
+        # Per window: its first and last day numbers, and the last day each slot has been served on (the
+        # live year's today only once the slot is over).
+        windows = []
+        for window in self.windows:
+            first = (window.first - self.span_first).days
+            last = (window.last - self.span_first).days
+            slot_last = [
+                last - 1 if window.live and ends > now_local else last for _kind, _starts, ends in SLOTS
+            ]
+            windows.append((window, first, last, slot_last))
 
         def enrolled_at(day: dt.date) -> Any:
             stamp = stamps.get(day)
@@ -878,17 +976,18 @@ class _Builder:
                     wanted = rng.randint(*plan.enrolled)
             chosen = rng.sample(pool, wanted) if len(pool) > wanted else list(pool)
             chosen.sort(key=lambda e: e.id)
-            # The last day each slot has been served on: today's only once it is over.
-            slot_last = [days - 1 if ends <= now_local else days - 2 for _kind, _starts, ends in SLOTS]
             lunch_or_dinner = [SLOT_INDEX[k] for k in (SlotKind.LUNCH, SlotKind.DINNER) if k in canteen.slots]
+            opened = canteen.opened_on
             for elder in chosen:
                 taken.add(elder.id)
-                if rng.random() < 0.55:
-                    starts = canteen.opened_on + dt.timedelta(days=rng.randrange(0, 21))
+                # Most of those eligible when the canteen opened enrolled in its first two months; those
+                # becoming eligible later mostly within a quarter of it; the others some time later.
+                eligible = max(opened, elder.eligible_from)
+                if rng.random() < (0.97 if eligible == opened else 0.75):
+                    starts = eligible + dt.timedelta(days=rng.randrange(0, 60 if eligible == opened else 90))
                 else:
-                    span = max(1, (self.today - canteen.opened_on).days - 7)
-                    starts = canteen.opened_on + dt.timedelta(days=rng.randrange(span))
-                starts = max(starts, _years_after(elder.birth, 60))
+                    span = max(1, (self.today - eligible).days - 7)
+                    starts = eligible + dt.timedelta(days=rng.randrange(span))
                 if starts > self.today:
                     continue
                 ends = None
@@ -911,49 +1010,55 @@ class _Builder:
                     },
                 )
                 self.stats["enrolled"] += 1
-                # The elder's habit, how they are served, and the days they eat each slot.
+                # The elder's habit, how they are served, and the days they eat each slot in each window.
                 chances = habits[bisect.bisect_right(habit_cum, rng.random() * habit_cum[-1])][1]
                 delivered = rng.random() < 0.04
                 mode = ServiceMode.DELIVERY if delivered else ServiceMode.DINE_IN
                 deliverer = rng.choice(DELIVERERS) if delivered else ""
                 verify = VERIFY_WEIGHTS[bisect.bisect_right(verify_cum, rng.random() * verify_cum[-1])][0]
-                first = max(0, (starts - self.first_day).days)
-                last = (min(ends, self.today) - self.first_day).days if ends else days - 1
-                if chances is None:
-                    # A few meals in the year, lunch or dinner, on days of their own.
-                    count = OCCASIONAL_MEALS[
-                        bisect.bisect_right(occasional_cum, rng.random() * occasional_cum[-1])
-                    ][0]
-                    eaten: set[tuple[int, int]] = set()
-                    for _n in range(count):
-                        slot_index = lunch_or_dinner[0] if rng.random() < 0.7 else lunch_or_dinner[-1]
-                        until = min(last, slot_last[slot_index])
-                        if until < first:
-                            continue
-                        day = rng.randint(first, until)
-                        if (day, slot_index) in eaten:
-                            continue
-                        eaten.add((day, slot_index))
-                        how = mode
-                        if not delivered and rng.random() < 0.05:
-                            how = ServiceMode.TAKE_AWAY
-                        canteen.meals[day].append(
-                            (slot_index, elder.id, enrolment_id, code, how, deliverer, verify)
-                        )
-                    continue
-                for kind in canteen.slots:
-                    slot_index = SLOT_INDEX[kind]
-                    chance = chances[slot_index]
-                    if chance <= 0:
+                enrolled_first = (starts - self.span_first).days
+                enrolled_last = (ends - self.span_first).days if ends else days - 1
+                for window, window_first, window_last, slot_last in windows:
+                    first = max(window_first, enrolled_first)
+                    last = min(window_last, enrolled_last)
+                    if last < first:
                         continue
-                    log_miss = math.log(1 - chance) if chance < 1 else None
-                    day = first - 1
-                    until = min(last, slot_last[slot_index])
-                    while True:
-                        gap = 0 if log_miss is None else int(math.log(1 - rng.random()) / log_miss)
-                        day += gap + 1
-                        if day > until:
-                            break
+                    intensity = 1.0 if window.live else plan.archive_intensity
+                    meals: list[tuple[int, int]] = []  # (day, slot index)
+                    if chances is None:
+                        # A few meals in the year, lunch or dinner, on days of their own.
+                        counts, cum = (
+                            (OCCASIONAL_MEALS, occasional_cum)
+                            if window.live
+                            else (ARCHIVE_OCCASIONAL_MEALS, archive_cum)
+                        )
+                        count = counts[bisect.bisect_right(cum, rng.random() * cum[-1])][0]
+                        eaten: set[tuple[int, int]] = set()
+                        for _n in range(count):
+                            slot_index = lunch_or_dinner[0] if rng.random() < 0.7 else lunch_or_dinner[-1]
+                            until = min(last, slot_last[slot_index])
+                            if until < first:
+                                continue
+                            day = rng.randint(first, until)
+                            if (day, slot_index) not in eaten:
+                                eaten.add((day, slot_index))
+                                meals.append((day, slot_index))
+                    else:
+                        for kind in canteen.slots:
+                            slot_index = SLOT_INDEX[kind]
+                            chance = chances[slot_index] * intensity
+                            if chance <= 0:
+                                continue
+                            log_miss = math.log(1 - chance) if chance < 1 else None
+                            day = first - 1
+                            until = min(last, slot_last[slot_index])
+                            while True:
+                                gap = 0 if log_miss is None else int(math.log(1 - rng.random()) / log_miss)
+                                day += gap + 1
+                                if day > until:
+                                    break
+                                meals.append((day, slot_index))
+                    for day, slot_index in meals:
                         how = mode
                         if not delivered and rng.random() < 0.05:
                             how = ServiceMode.TAKE_AWAY
@@ -962,31 +1067,10 @@ class _Builder:
                         )
 
     def _canteen_year(self, canteen: _Canteen) -> None:
-        """The canteen's year in time order: the day's donations, then its meals slot by slot."""
+        """The canteen's years (the archive year, then the live one) in time order: the day's donations,
+        then its meals slot by slot. The fund's balance carries from one year to the next."""
         rng = self.rng
-        days = len(canteen.meals)
-        # Guests at lunch, now and then (full price, no subsidy).
-        if SlotKind.LUNCH in canteen.slots:
-            for day in range(days - 1):
-                if rng.random() < self.plan.guest_chance:
-                    canteen.meals[day].append(
-                        (
-                            SLOT_INDEX[SlotKind.LUNCH],
-                            None,
-                            None,
-                            None,
-                            ServiceMode.DINE_IN,
-                            "",
-                            VerifyMethod.GUEST,
-                        )
-                    )
-        # What the meals will draw from the fund, to size the year's donations.
-        demand = sum(
-            canteen.rules[(m[3], SLOTS[m[0]][0])][1]["donation"] for meals in canteen.meals for m in meals
-        )
         short = self.canteens.index(canteen) == SHORT_OF_DONATIONS
-        factor = 0.7 if short else rng.uniform(1.05, 1.3)
-        donations = self._donation_plan(canteen, int(demand * factor), days, short=short)
         balance = 0
         fund_id = canteen.fund_id
         writer = self.writer
@@ -994,111 +1078,146 @@ class _Builder:
         meal_ids = self.ids
         government = canteen.level
         spent: dict[tuple[int, str], int] = defaultdict(int)
-        for day in range(days):
-            date = self.first_day + dt.timedelta(days=day)
-            for amount, row in donations.get(day, ()):
-                donation_id = self._add(Donation, row)
-                balance += amount
-                self._add(
-                    FundMovement,
-                    {
-                        "fund_id": fund_id,
-                        "kind": FundMovementKind.DONATION,
-                        "amount_fen": amount,
-                        "donation_id": donation_id,
-                        "meal_id": None,
-                        "memo": _("捐赠入账：%(donor)s") % {"donor": row["donor_name"]},
-                        "created_by_id": canteen.created_by,
-                        "created_at": row["created_at"],
-                    },
-                )
-            if date.day == 1 or day == 0:
-                period = canteen.months[(date.year, date.month)] = _Month()
-                lines, eaters, month_totals = period.lines, period.elders, period.totals
-            meals = canteen.meals[day]
-            if not meals:
+        month: tuple[int, int] | None = None
+        for window in self.windows:
+            opens = max(window.first, canteen.opened_on)
+            if opens > window.last:
                 continue
-            meals.sort(key=lambda m: (m[0], m[1] or 0))
-            starts = [self._at(date, start) for _k, start, _e in SLOTS]
-            seq = [0, 0, 0]
-            date_text = date.isoformat()
-            date_value = date if self.use_copy else date_text  # as the SQLite adapter would write it
-            labels = self.slot_labels
-            for slot_index, elder_id, enrolment_id, code, mode, deliverer, verify in meals:
-                kind = SLOTS[slot_index][0]
-                rule_id, parts = canteen.rules[(code, kind)]
-                shortfall = 0
-                if parts["donation"] > balance:
-                    parts, shortfall = fallback_apply(parts, balance, Funder.COMMUNITY)
-                at = starts[slot_index] + dt.timedelta(seconds=40 * seq[slot_index])
-                seq[slot_index] += 1
-                meal_id = meal_ids(Meal)
-                created = stamp(at)
-                writer.add(
-                    Meal,
-                    {
-                        "id": meal_id,
-                        "site_id": canteen.id,
-                        "served_on": date_value,
-                        "slot": kind,
-                        "resident_id": elder_id,
-                        "enrolment_id": enrolment_id,
-                        "tier_id": self.tiers[code] if code else None,
-                        "is_guest": elder_id is None,
-                        "guest_name": "",
-                        "verified_by": verify,
-                        "mode": mode,
-                        "deliverer_id": None,
-                        "deliverer_name": deliverer,
-                        "rule_id": rule_id,
-                        "price_fen": PRICES[kind],
-                        "resident_fen": parts["resident"],
-                        "government_fen": parts["government"],
-                        "government_level": government,
-                        "community_fen": parts["community"],
-                        "donation_fen": parts["donation"],
-                        "donation_shortfall_fen": shortfall,
-                        "reverses_id": None,
-                        "voided_at": None,
-                        "created_by_id": canteen.created_by,
-                        "created_at": created,
-                    },
-                )
-                self.stats["meals"] += 1
-                self.stats["shortfalls"] += shortfall > 0
-                year = date.year
-                spent[(year, Funder.GOVERNMENT)] += parts["government"]
-                spent[(year, Funder.COMMUNITY)] += parts["community"]
-                line = lines.get((kind, code))
-                if line is None:
-                    line = lines[(kind, code)] = [0, 0, 0, 0, 0, 0]
-                line[0] += 1
-                line[1] += PRICES[kind]
-                line[2] += parts["resident"]
-                line[3] += parts["government"]
-                line[4] += parts["community"]
-                line[5] += parts["donation"]
-                if elder_id is None:
-                    month_totals[0] += 1
-                else:
-                    eaters.add(elder_id)
-                if parts["donation"]:
-                    balance -= parts["donation"]
-                    writer.add(
+            first = (opens - self.span_first).days
+            last = (window.last - self.span_first).days
+            # Guests at lunch, now and then (full price, no subsidy); none yet today.
+            if SlotKind.LUNCH in canteen.slots:
+                chance = self.plan.guest_chance * (1.0 if window.live else self.plan.archive_intensity)
+                for day in range(first, last if window.live else last + 1):
+                    if rng.random() < chance:
+                        canteen.meals[day].append(
+                            (
+                                SLOT_INDEX[SlotKind.LUNCH],
+                                None,
+                                None,
+                                None,
+                                ServiceMode.DINE_IN,
+                                "",
+                                VerifyMethod.GUEST,
+                            )
+                        )
+            # What the meals will draw from the fund, to size the year's donations.
+            demand = sum(
+                canteen.rules[(m[3], SLOTS[m[0]][0])][1]["donation"]
+                for meals in canteen.meals[first : last + 1]
+                for m in meals
+            )
+            factor = 0.7 if short else rng.uniform(1.05, 1.3)
+            donations = self._donation_plan(
+                canteen, int(demand * factor), opens, last - first + 1, short=short
+            )
+            for day in range(first, last + 1):
+                date = self.span_first + dt.timedelta(days=day)
+                for amount, row in donations.get(day - first, ()):
+                    donation_id = self._add(Donation, row)
+                    balance += amount
+                    self._add(
                         FundMovement,
                         {
-                            "id": meal_ids(FundMovement),
                             "fund_id": fund_id,
-                            "kind": FundMovementKind.MEAL_DRAW,
-                            "amount_fen": -parts["donation"],
-                            "donation_id": None,
-                            "meal_id": meal_id,
-                            "memo": f"{date_text} {labels[kind]}",
+                            "kind": FundMovementKind.DONATION,
+                            "amount_fen": amount,
+                            "donation_id": donation_id,
+                            "meal_id": None,
+                            "memo": _("捐赠入账：%(donor)s") % {"donor": row["donor_name"]},
+                            "created_by_id": canteen.created_by,
+                            "created_at": row["created_at"],
+                        },
+                    )
+                if (date.year, date.month) != month:
+                    month = (date.year, date.month)
+                    period = canteen.months.setdefault(month, _Month())
+                    lines, eaters, month_totals = period.lines, period.elders, period.totals
+                meals = canteen.meals[day]
+                if not meals:
+                    continue
+                meals.sort(key=lambda m: (m[0], m[1] or 0))
+                starts = [self._at(date, start) for _k, start, _e in SLOTS]
+                seq = [0, 0, 0]
+                date_text = date.isoformat()
+                date_value = date if self.use_copy else date_text  # as the SQLite adapter would write it
+                labels = self.slot_labels
+                for slot_index, elder_id, enrolment_id, code, mode, deliverer, verify in meals:
+                    kind = SLOTS[slot_index][0]
+                    rule_id, parts = canteen.rules[(code, kind)]
+                    shortfall = 0
+                    if parts["donation"] > balance:
+                        parts, shortfall = fallback_apply(parts, balance, Funder.COMMUNITY)
+                    at = starts[slot_index] + dt.timedelta(seconds=40 * seq[slot_index])
+                    seq[slot_index] += 1
+                    meal_id = meal_ids(Meal)
+                    created = stamp(at)
+                    writer.add(
+                        Meal,
+                        {
+                            "id": meal_id,
+                            "site_id": canteen.id,
+                            "served_on": date_value,
+                            "slot": kind,
+                            "resident_id": elder_id,
+                            "enrolment_id": enrolment_id,
+                            "tier_id": self.tiers[code] if code else None,
+                            "is_guest": elder_id is None,
+                            "guest_name": "",
+                            "verified_by": verify,
+                            "mode": mode,
+                            "deliverer_id": None,
+                            "deliverer_name": deliverer,
+                            "rule_id": rule_id,
+                            "price_fen": PRICES[kind],
+                            "resident_fen": parts["resident"],
+                            "government_fen": parts["government"],
+                            "government_level": government,
+                            "community_fen": parts["community"],
+                            "donation_fen": parts["donation"],
+                            "donation_shortfall_fen": shortfall,
+                            "reverses_id": None,
+                            "voided_at": None,
                             "created_by_id": canteen.created_by,
                             "created_at": created,
                         },
                     )
-            assert balance >= 0
+                    self.stats["meals"] += 1
+                    self.stats["archive_meals"] += not window.live
+                    self.stats["shortfalls"] += shortfall > 0
+                    year = date.year
+                    spent[(year, Funder.GOVERNMENT)] += parts["government"]
+                    spent[(year, Funder.COMMUNITY)] += parts["community"]
+                    line = lines.get((kind, code))
+                    if line is None:
+                        line = lines[(kind, code)] = [0, 0, 0, 0, 0, 0]
+                    line[0] += 1
+                    line[1] += PRICES[kind]
+                    line[2] += parts["resident"]
+                    line[3] += parts["government"]
+                    line[4] += parts["community"]
+                    line[5] += parts["donation"]
+                    if elder_id is None:
+                        month_totals[0] += 1
+                    else:
+                        eaters.add(elder_id)
+                    if parts["donation"]:
+                        balance -= parts["donation"]
+                        writer.add(
+                            FundMovement,
+                            {
+                                "id": meal_ids(FundMovement),
+                                "fund_id": fund_id,
+                                "kind": FundMovementKind.MEAL_DRAW,
+                                "amount_fen": -parts["donation"],
+                                "donation_id": None,
+                                "meal_id": meal_id,
+                                "memo": f"{date_text} {labels[kind]}",
+                                "created_by_id": canteen.created_by,
+                                "created_at": created,
+                            },
+                        )
+                assert balance >= 0
         canteen.meals = []  # free the plan
         with connection.cursor() as cursor:
             writer.flush(DonationFund)
@@ -1109,10 +1228,10 @@ class _Builder:
         self._budgets(canteen, spent)
 
     def _donation_plan(
-        self, canteen: _Canteen, total: int, days: int, *, short: bool = False
+        self, canteen: _Canteen, total: int, opens: dt.date, days: int, *, short: bool = False
     ) -> dict[int, list[tuple[int, dict[str, Any]]]]:
-        """The year's donations to the canteen's fund (about `total` fen), by day: an opening gift on the
-        first day, then two or three a month."""
+        """The year's donations to the canteen's fund (about `total` fen), by day from `opens` (the first
+        day of the year's records): a gift on the first day, then two or three a month."""
         rng = self.rng
         plan: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         # At least 1,000 yuan in two or three gifts a month; the canteen short of donations gets what was
@@ -1122,10 +1241,10 @@ class _Builder:
         opening = total // 5
         weights = [rng.random() + 0.3 for _n in range(count - 1)]
         amounts = [opening] + [max(1000, int((total - opening) * w / sum(weights))) for w in weights]
-        when = [0, *sorted(rng.randrange(1, days - 1) for _n in range(count - 1))]
+        when = [0, *sorted(rng.randrange(1, max(2, days - 1)) for _n in range(count - 1))]
         adults = self.adults.get(canteen.village_id, [])
         for number, (day, amount) in enumerate(zip(when, amounts, strict=True), start=1):
-            date = self.first_day + dt.timedelta(days=day)
+            date = opens + dt.timedelta(days=day)
             pick = rng.random()
             goods = ""
             if number == 1:
@@ -1171,8 +1290,9 @@ class _Builder:
         for (year, funder), amount in sorted(spent.items()):
             covered = sum(
                 1
-                for d in range((self.today - self.first_day).days + 1)
-                if (self.first_day + dt.timedelta(days=d)).year == year
+                for window in self.windows
+                for d in range((window.last - window.first).days + 1)
+                if (day := window.first + dt.timedelta(days=d)).year == year and day >= canteen.opened_on
             )
             full_year = amount * 365 / max(covered, 1)
             factor = (
@@ -1264,12 +1384,15 @@ class _Builder:
 
     # -- classrooms ------------------------------------------------------------------------------------------
 
-    def _session_days(self) -> list[dt.date]:
-        """A classroom's days in the year up to yesterday: Tuesday and Thursday after school, Monday,
-        Wednesday and Friday mornings in the summer holidays (July, August), none over the Spring Festival."""
+    def _session_days(self, window: _Window, opened: dt.date) -> list[dt.date]:
+        """A classroom's days in the window from its opening (in the live year up to yesterday): Tuesday and
+        Thursday after school, Monday, Wednesday and Friday mornings in the summer holidays (July, August),
+        none over the Spring Festival."""
         days = []
-        for day in range((self.today - self.first_day).days):
-            date = self.first_day + dt.timedelta(days=day)
+        first = max(window.first, opened)
+        last = window.last - dt.timedelta(days=1) if window.live else window.last
+        for day in range((last - first).days + 1):
+            date = first + dt.timedelta(days=day)
             if date.month == 2 and 5 <= date.day <= 25:
                 continue
             if date.weekday() in ((0, 2, 4) if date.month in (7, 8) else (1, 3)):
@@ -1279,12 +1402,11 @@ class _Builder:
     def _classrooms(self) -> None:
         rng = self.rng
         plan = self.plan
-        taken: set[int] = set()
         catchments = self._catchments(
-            [(site, village, township) for site, village, _n, township in self.classrooms]
+            [(site, village, township) for site, village, _n, township, _opened in self.classrooms]
         )
-        for site_id, village_id, _village_name, township_id in self.classrooms:
-            site_opened = self.first_day
+        staff: dict[int, list[int]] = {}
+        for site_id, village_id, _village_name, township_id, opened in self.classrooms:
             # Volunteer teachers: residents of the village where there are enough, else from the township.
             adults = list(self.adults.get(village_id, []))
             if len(adults) < 6:
@@ -1292,7 +1414,7 @@ class _Builder:
                     adults.extend(self.adults.get(other_id, []))
                     if len(adults) >= 12:
                         break
-            teachers = []
+            teachers = staff[site_id] = []
             for resident_id, name in rng.sample(adults, min(len(adults), rng.randint(3, 6))):
                 phone = f"1{rng.choice('35789')}{rng.randrange(10**9):09d}"
                 teachers.append(
@@ -1306,77 +1428,89 @@ class _Builder:
                             "phone_masked": pii.mask_phone(phone),
                             "speciality": rng.choice(SUBJECTS),
                             "is_active": True,
-                            "created_at": self._stamp(self._at(site_opened, dt.time(9))),
+                            "created_at": self._stamp(self._at(opened, dt.time(9))),
                         },
                     )
                 )
-            if not teachers:
-                continue
-            # The children of the register: the village's first, then the rest of the classroom's catchment.
-            own = [c for c in self.children.get(village_id, []) if c not in taken]
-            others = [c for v in catchments[site_id][1:] for c in self.children.get(v, []) if c not in taken]
-            if plan.roster_share:
-                wanted = round((len(own) + len(others)) * plan.roster_share)
-            else:
-                wanted = rng.randint(*plan.roster)
-            roster = own[:wanted]
-            roster += rng.sample(others, min(len(others), wanted - len(roster)))
-            taken.update(roster)
-            rng.shuffle(roster)
-            # The regulars, drawn for each session (some come more often than others), and the children who
-            # came to one to three sessions of the year.
-            regulars = roster[: max(1, math.ceil(len(roster) * plan.regulars))] if roster else []
-            weights = list(itertools.accumulate(rng.random() + 0.2 for _c in regulars))
-            dates = self._session_days()
-            visitors: dict[int, set[int]] = defaultdict(set)
-            for child in roster[len(regulars) :]:
-                for _n in range(rng.choice((1, 1, 2, 3))):
-                    visitors[rng.randrange(len(dates))].add(child)
-            for number, date in enumerate(dates):
-                if date.month in (7, 8):
-                    starts, ends, hours = dt.time(9, 0), dt.time(11, 0), Decimal("2.0")
-                else:
-                    starts, ends, hours = dt.time(16, 30), dt.time(18, 0), Decimal("1.5")
-                subject = rng.choice(SUBJECTS)
-                teacher = rng.choice(teachers)
-                named: set[int] = set(visitors.get(number, ()))
-                if regulars:
-                    want = min(len(regulars), rng.randint(*plan.per_session))
-                    drawn = 0
-                    while drawn < want:
-                        child = regulars[bisect.bisect_right(weights, rng.random() * weights[-1])]
-                        if child not in named:
-                            named.add(child)
-                            drawn += 1
-                session_id = self._add(
-                    ClassSession,
-                    {
-                        "site_id": site_id,
-                        "held_on": date,
-                        "starts": self._time(starts),
-                        "ends": self._time(ends),
-                        "subject": subject,
-                        "teacher_id": teacher,
-                        "children_count": len(named) + rng.randint(0, 6),
-                        "notes": "",
-                        "created_by_id": self.admin_id,
-                        "created_at": self._stamp(self._at(date, ends)),
-                    },
-                )
-                for child in sorted(named):
-                    self._add(ClassAttendance, {"session_id": session_id, "resident_id": child})
-                self._add(
-                    VolunteerHours,
-                    {
-                        "volunteer_id": teacher,
-                        "site_id": site_id,
-                        "session_id": session_id,
-                        "worked_on": date,
-                        "hours": hours,
-                        "activity": subject,
-                        "created_at": self._stamp(self._at(date, ends)),
-                    },
-                )
+        for window in self.windows:
+            # Each window's register: the children aged 4–16 at its end (CHILD_AGES), one classroom each.
+            taken: set[int] = set()
+            share = plan.roster_share if window.live else plan.archive_roster_share
+            youngest = _years_before(window.last, CHILD_AGES[0])
+            oldest = _years_before(window.last, CHILD_AGES[1] + 1)
+
+            in_window = {
+                v: [c for c, birth in kids if oldest < birth <= youngest] for v, kids in self.children.items()
+            }
+
+            for site_id, village_id, _village_name, _township_id, opened in self.classrooms:
+                teachers = staff[site_id]
+                if not teachers or opened > window.last:
+                    continue
+                # The village's children first, then the rest of the classroom's catchment.
+                own = [c for c in in_window.get(village_id, []) if c not in taken]
+                others = [c for v in catchments[site_id][1:] for c in in_window.get(v, []) if c not in taken]
+                wanted = round((len(own) + len(others)) * share) if share else rng.randint(*plan.roster)
+                roster = own[:wanted]
+                roster += rng.sample(others, min(len(others), wanted - len(roster)))
+                taken.update(roster)
+                rng.shuffle(roster)
+                dates = self._session_days(window, opened)
+                if not dates:
+                    continue
+                # The regulars, drawn for each session (some come more often than others), and the
+                # children who came to one to three sessions of the year.
+                regulars = roster[: max(1, math.ceil(len(roster) * plan.regulars))] if roster else []
+                weights = list(itertools.accumulate(rng.random() + 0.2 for _c in regulars))
+                visitors: dict[int, set[int]] = defaultdict(set)
+                for child in roster[len(regulars) :]:
+                    for _n in range(rng.choice((1, 1, 2, 3))):
+                        visitors[rng.randrange(len(dates))].add(child)
+                for number, date in enumerate(dates):
+                    if date.month in (7, 8):
+                        starts, ends, hours = dt.time(9, 0), dt.time(11, 0), Decimal("2.0")
+                    else:
+                        starts, ends, hours = dt.time(16, 30), dt.time(18, 0), Decimal("1.5")
+                    subject = rng.choice(SUBJECTS)
+                    teacher = rng.choice(teachers)
+                    named: set[int] = set(visitors.get(number, ()))
+                    if regulars:
+                        want = min(len(regulars), rng.randint(*plan.per_session))
+                        drawn = 0
+                        while drawn < want:
+                            child = regulars[bisect.bisect_right(weights, rng.random() * weights[-1])]
+                            if child not in named:
+                                named.add(child)
+                                drawn += 1
+                    session_id = self._add(
+                        ClassSession,
+                        {
+                            "site_id": site_id,
+                            "held_on": date,
+                            "starts": self._time(starts),
+                            "ends": self._time(ends),
+                            "subject": subject,
+                            "teacher_id": teacher,
+                            "children_count": len(named) + rng.randint(0, 6),
+                            "notes": "",
+                            "created_by_id": self.admin_id,
+                            "created_at": self._stamp(self._at(date, ends)),
+                        },
+                    )
+                    for child in sorted(named):
+                        self._add(ClassAttendance, {"session_id": session_id, "resident_id": child})
+                    self._add(
+                        VolunteerHours,
+                        {
+                            "volunteer_id": teacher,
+                            "site_id": site_id,
+                            "session_id": session_id,
+                            "worked_on": date,
+                            "hours": hours,
+                            "activity": subject,
+                            "created_at": self._stamp(self._at(date, ends)),
+                        },
+                    )
 
     # -- workshops -----------------------------------------------------------------------------------------
 
@@ -1511,10 +1645,14 @@ class _Builder:
                     )
 
 
-def canteens_demo_counts(under: str, *, today: dt.date | None = None) -> dict[str, int]:
+def canteens_demo_counts(
+    under: str, *, today: dt.date | None = None, year: int | None = None
+) -> dict[str, int]:
     """The livelihood sites under the region at path `under` by kind (active ones), and the people they
-    reached in the demo's year (`today`, by default today, and the 364 days before). A caller comparing
-    with a seed made before midnight passes the seed's day: the year's window moves with the date.
+    reached in the demo's live year (`today`, by default today, and the 364 days before). A caller
+    comparing with a seed made before midnight passes the seed's day: the year's window moves with the
+    date. With `year` (the archive year ARCHIVE_YEAR, say): the sites opened by that year's end and the
+    people reached in that calendar year.
 
     `beneficiaries` is the figure gucheng.md gives as "people benefiting from canteens and classrooms"
     (30,000+), with canteens.selectors.reports.beneficiaries_count's definition: distinct residents who had
@@ -1522,10 +1660,14 @@ def canteens_demo_counts(under: str, *, today: dt.date | None = None) -> dict[st
     classroom. The workshops' workers (current, or left within the year) and the people the red stations
     served (the logs' head counts summed: person-times) are reported apart and not added to it."""
     sites = Site.objects.filter(region__path__startswith=under)
+    if year is not None:
+        since, today = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        sites = sites.filter(Q(opened_on__isnull=True) | Q(opened_on__lte=today))
+    else:
+        today = today or timezone.localdate()
+        since = today - dt.timedelta(days=364)
     active = sites.filter(is_active=True)
     by_kind = {kind: active.filter(kind=kind).count() for kind in SiteKind.values}
-    today = today or timezone.localdate()
-    since = today - dt.timedelta(days=364)
     eaters = set(
         Meal.objects.filter(
             site__in=sites.filter(kind=SiteKind.CANTEEN),
@@ -1551,7 +1693,7 @@ def canteens_demo_counts(under: str, *, today: dt.date | None = None) -> dict[st
     )
     workers = (
         WorkshopWorker.objects.filter(site__in=sites)
-        .filter(Q(left_on__isnull=True) | Q(left_on__gte=since))
+        .filter(Q(left_on__isnull=True) | Q(left_on__gte=since), joined_on__lte=today)
         .values("resident_id")
         .distinct()
         .count()

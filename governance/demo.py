@@ -3,9 +3,9 @@
 `seed_demo_county()` always makes sure of the region skeleton the tests use and the five demo log-ins.
 With a `scale` other than "skeleton" it then builds the whole county (demo_data.py has the word lists
 and the figures from gucheng.md): 10 townships, 270 villages and communities, 3,551 grids each with its
-elected grid leader, households and residents with valid (fake) ID numbers, the Party organisation
-tree with members and the membership pipeline, the sages' groups, the "七个一百" talent registry and
-the five Shennong heroes gatherings with their 45 role models.
+elected grid leader (the 2024 term, and the 2021 term before it), households and residents with valid
+(fake) ID numbers, the Party organisation tree with members and the membership pipeline, the sages'
+groups, the "七个一百" talent registry and the five Shennong heroes gatherings with their 45 role models.
 
 Scales: "test" (a few villages, for the test suite), "default" (about 10 households per grid, under a
 minute on SQLite) and "county" (about 100 households per grid, the real county's size: ~355,000
@@ -1721,7 +1721,11 @@ class _CountyBuilder:
             )
 
     def _grid_leader(self, rng: random.Random, grid: _Grid) -> None:
-        """The grid's elected leader (2024, three years) and, for some grids, the one before."""
+        """The grid's leaders: the one elected in 2021 with the village committees (March–May, a three-year
+        term) and the one elected in 2024, in office now. Most grids re-elected their leader in 2024 (the
+        same resident, a new term: a new row); about one in seventeen elected someone else. The draws of
+        `rng` are the ones the current leader always took (the rest of the county stays as it was); the
+        2021 election draws from a generator of its own, seeded by the grid's code."""
         able = [p for p in grid.persons if 25 <= p.age <= 65 and p.status == ResidentStatus.RESIDENT]
         if not able:
             able = [p for p in grid.persons if p.age >= 18] or grid.persons
@@ -1739,18 +1743,24 @@ class _CountyBuilder:
         if rng.random() < 0.06 and len(able) > 1:
             before = rng.choice([p for p in able if p is not leader])
             previous_elected = dt.date(2021, rng.randint(3, 5), rng.randint(1, 28))
-            self.writer.add(
-                GridLeader,
-                {
-                    "id": self.ids(GridLeader),
-                    "grid_id": grid.id,
-                    "resident_id": before.id,
-                    "user_id": None,
-                    "elected_on": previous_elected,
-                    "term_end": _add_years(previous_elected, 3),
-                    "ended_on": elected - dt.timedelta(days=1),
-                },
-            )
+        else:
+            before = leader
+            history = _rng(f"grid-leader-2021-{grid.code}")
+            previous_elected = dt.date(2021, history.randint(3, 5), history.randint(1, 28))
+            if _age(leader.birth, previous_elected) < 18:  # a grid of young people only: its eldest then
+                before = max(grid.persons, key=lambda p: p.age)
+        self.writer.add(
+            GridLeader,
+            {
+                "id": self.ids(GridLeader),
+                "grid_id": grid.id,
+                "resident_id": before.id,
+                "user_id": None,
+                "elected_on": previous_elected,
+                "term_end": _add_years(previous_elected, 3),
+                "ended_on": elected - dt.timedelta(days=1),
+            },
+        )
         self.writer.add(
             GridLeader,
             {

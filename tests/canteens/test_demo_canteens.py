@@ -1,10 +1,11 @@
 """The demo county's livelihood sites (canteens/demo.py) are written in bulk, not through the services: these
-tests hold the bulk year to what the services keep — every meal split by canteens.split as its rule says, a
-donation fund that never went below zero and equals its movements, enrolments that the eligibility check
-would have accepted, settlements equal to their meals and locked — and check the registry's 16 / 18 / 40 / 28
-and the canteen manager's landing on today's check-in (tests/governance/test_seed_default_scale.py: the
-default scale's 1,000+ elders at 民营社区's canteen and 30,000+ people benefiting from canteens and
-classrooms)."""
+tests hold the bulk records to what the services keep — every meal split by canteens.split as its rule says,
+a donation fund that never went below zero and equals its movements, enrolments that the eligibility check
+would have accepted, settlements equal to their meals and locked — over both years of records (the archive
+year 2022, the county's registers of that year, and the live year), and check the registry's 16 / 18 / 40 /
+28 (all opened by the end of 2022) and the canteen manager's landing on today's check-in
+(tests/governance/test_seed_default_scale.py: the default scale's 1,000+ elders at 民营社区's canteen and
+30,000+ people benefiting from canteens and classrooms, in 2022 and in the live year)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from canteens.access import can_run_site
-from canteens.demo import canteens_demo_counts
+from canteens.demo import ARCHIVE_YEAR, canteens_demo_counts
 from canteens.models import (
     ClaimStatus,
     ClassAttendance,
@@ -89,6 +90,14 @@ def test_the_registry_has_16_canteens_18_classrooms_40_workshops_28_stations(see
         SiteKind.WORKSHOP: 40,
         SiteKind.RED_STATION: 28,
     }
+    # All of them opened by the end of 2022: the canteens in 2021–2022, 民营社区's first; a classroom held in
+    # a canteen after it opened.
+    end = dt.date(ARCHIVE_YEAR, 12, 31)
+    assert not Site.objects.filter(Q(opened_on__isnull=True) | Q(opened_on__gt=end)).exists()
+    canteens = Site.objects.filter(kind=SiteKind.CANTEEN).order_by("opened_on")
+    assert {c.opened_on.year for c in canteens} <= {ARCHIVE_YEAR - 1, ARCHIVE_YEAR}
+    assert canteens[0].region.name == "民营社区"
+    assert not Site.objects.filter(kind=SiteKind.CLASSROOM, opened_on__lte=F("host__opened_on")).exists()
     # Every site in a village or community; 14 classrooms held in a canteen of the same village.
     assert not Site.objects.exclude(region__level="village").exists()
     hosted = Site.objects.filter(kind=SiteKind.CLASSROOM, host__isnull=False)
@@ -197,12 +206,28 @@ def test_meals_follow_enrolments_and_the_one_meal_per_slot_rule(seeded):
         seen[(resident_id, served_on, slot)] += 1
     assert seen
     assert max(seen.values()) == 1
-    # A year of meals: from a year ago up to today, never a slot the canteen does not serve.
-    first, last = Meal.objects.aggregate(a=Min("served_on"), b=Max("served_on")).values()
+    # Two years of meals: the archive year 2022 (from the canteens' opening) and the live year, from a year
+    # ago up to today; nothing in between, never a slot the canteen does not serve, never before the
+    # canteen opened nor under a rule not yet in force.
+    live = Meal.objects.filter(served_on__gt=dt.date(ARCHIVE_YEAR, 12, 31))
+    first, last = live.aggregate(a=Min("served_on"), b=Max("served_on")).values()
     assert today - dt.timedelta(days=364) <= first <= today - dt.timedelta(days=300)
     assert today - dt.timedelta(days=1) <= last <= today
+    archive = Meal.objects.filter(served_on__lte=dt.date(ARCHIVE_YEAR, 12, 31))
+    first, last = archive.aggregate(a=Min("served_on"), b=Max("served_on")).values()
+    assert dt.date(ARCHIVE_YEAR, 1, 1) <= first <= dt.date(ARCHIVE_YEAR, 1, 31)
+    assert dt.date(ARCHIVE_YEAR, 12, 20) <= last <= dt.date(ARCHIVE_YEAR, 12, 31)
+    assert archive.count() > 500
+    assert archive.values("site").distinct().count() == 16
+    assert live.count() + archive.count() == Meal.objects.count()
+    assert not Meal.objects.filter(
+        served_on__lt=today - dt.timedelta(days=364), served_on__year__gt=ARCHIVE_YEAR
+    )
     served = set(MealSlot.objects.values_list("site_id", "kind"))
     assert set(Meal.objects.values_list("site_id", "slot").distinct()) <= served
+    assert not Meal.objects.filter(served_on__lt=F("site__opened_on")).exists()
+    assert not Meal.objects.filter(served_on__lt=F("rule__effective_from")).exists()
+    assert not Enrolment.objects.filter(starts_on__lt=F("site__opened_on")).exists()
 
 
 def test_donation_funds_never_went_below_zero_and_equal_their_movements(seeded):
@@ -277,6 +302,13 @@ def test_past_months_are_settled_from_their_meals_and_approved(seeded):
     assert {(site, d.year, d.month) for site, d in months} == {
         (s.site_id, s.year, s.month) for s in settlements
     }
+    # The archive year's claims: every month of 2022 a canteen had meals in, decided (approved) by the
+    # middle of January 2023, so no 2022 claim waits.
+    archive = Settlement.objects.filter(year=ARCHIVE_YEAR)
+    assert archive.values("site").distinct().count() == 16
+    assert archive.filter(month=12).count() == 16
+    assert not archive.exclude(status=ClaimStatus.APPROVED).exists()
+    assert max(s.decided_at for s in archive).date() < dt.date(ARCHIVE_YEAR + 1, 1, 15)
     # Approved claims are locked in the database.
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE canteens_settlement SET meals = meals + 1 WHERE id = %s", [settlements[0].pk])
@@ -287,8 +319,10 @@ def test_classrooms_workshops_and_stations_have_a_year_of_work(seeded):
     classrooms = Site.objects.filter(kind=SiteKind.CLASSROOM)
     for classroom in classrooms:
         sessions = ClassSession.objects.filter(site=classroom)
-        assert sessions.count() >= 80, classroom.name
+        assert sessions.filter(held_on__year__gt=ARCHIVE_YEAR).count() >= 80, classroom.name
+        assert sessions.filter(held_on__year=ARCHIVE_YEAR).count() >= 20, classroom.name
         assert not sessions.filter(held_on__gte=today).exists()
+        assert not sessions.filter(held_on__lt=classroom.opened_on).exists()
     # Each session's named children are at most the head count; the teacher's hours are the session's.
     over = ClassSession.objects.annotate(named=Count("classattendance")).filter(children_count__lt=F("named"))
     assert not over.exists()
@@ -337,10 +371,13 @@ def test_beneficiaries_are_counted_as_documented(seeded):
     # The seed's day (its last meals are that day's): the year's window must not move if the clock passed
     # midnight since the seed.
     seeded_on = Meal.objects.order_by("-served_on").values_list("served_on", flat=True)[0]
-    counts = canteens_demo_counts(Region.objects.get(parent=None, name="谷城县").path, today=seeded_on)
+    county = Region.objects.get(parent=None, name="谷城县")
+    counts = canteens_demo_counts(county.path, today=seeded_on)
     since = seeded_on - dt.timedelta(days=365)
-    eaters = set(Meal.objects.filter(is_guest=False).values_list("resident_id", flat=True))
-    pupils = set(ClassAttendance.objects.values_list("resident_id", flat=True))
+    meals = Meal.objects.filter(is_guest=False)
+    attendances = ClassAttendance.objects.all()
+    eaters = set(meals.filter(served_on__gt=since).values_list("resident_id", flat=True))
+    pupils = set(attendances.filter(session__held_on__gt=since).values_list("resident_id", flat=True))
     workers = WorkshopWorker.objects.filter(Q(left_on__isnull=True) | Q(left_on__gt=since)).count()
     served = ServiceLog.objects.aggregate(n=Sum("people_served"))["n"]
     assert None not in eaters
@@ -357,8 +394,28 @@ def test_beneficiaries_are_counted_as_documented(seeded):
     }
     assert eaters
     assert pupils
-    # The reports' county figure for this calendar year counts the same people over its days.
+    # The archive year 2022: the same figures over its calendar year, the sites opened by its end.
+    archive_eaters = set(meals.filter(served_on__year=ARCHIVE_YEAR).values_list("resident_id", flat=True))
+    archive_pupils = set(
+        attendances.filter(session__held_on__year=ARCHIVE_YEAR).values_list("resident_id", flat=True)
+    )
+    archive = canteens_demo_counts(county.path, year=ARCHIVE_YEAR)
+    assert archive == {
+        "canteens": 16,
+        "classrooms": 18,
+        "workshops": 40,
+        "red_stations": 28,
+        "elders_served": len(archive_eaters),
+        "children_taught": len(archive_pupils),
+        "beneficiaries": len(archive_eaters | archive_pupils),
+        "workshop_workers": 0,  # the workshops' records start with the live year
+        "station_people_served": 0,
+    }
+    assert archive_eaters
+    assert archive_pupils
+    # The reports' county figure for a calendar year counts the same people over its days.
     admin = User.objects.get(username="county_admin")
+    assert beneficiaries_count(admin, year=ARCHIVE_YEAR) == len(archive_eaters | archive_pupils)
     start = timezone.localdate().replace(month=1, day=1)
     this_year = set(
         Meal.objects.filter(is_guest=False, served_on__gte=start).values_list("resident_id", flat=True)
