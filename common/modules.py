@@ -67,6 +67,7 @@ MODULES: tuple[Module, ...] = (
         _("数据看板"),
         _("各级各期指标汇总：民情办结、积分发放与兑换、食堂就餐与补贴、产业销售与游客。"),
         "chart",
+        url_name="dashboard:overview",
     ),
 )
 

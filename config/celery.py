@@ -62,6 +62,12 @@ app.conf.beat_schedule = {
         "task": "governance.rollup_nightly",
         "schedule": crontab(hour=3, minute=25),
     },
+    # Every fact against its source rows once the nightly recompute is done; the data-quality panel
+    # shows the result (a difference is also logged at ERROR by the task).
+    "governance-rollup-verify": {
+        "task": "governance.rollup_verify",
+        "schedule": crontab(hour=4, minute=20),
+    },
     # Photo files whose rows rolled back (common/media.py), nightly.
     "grids-orphan-photos-sweep": {
         "task": "grids.orphan_photos_sweep",

@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("points/", include(("points.api", "points"), namespace="points")),
     path("canteens/", include(("canteens.api", "canteens"), namespace="canteens")),
     path("industry/", include(("industry.api", "industry"), namespace="industry")),
+    path("dashboard/", include(("governance.api.dashboard", "dashboard"), namespace="dashboard")),
 ]
 
 urlpatterns = [
@@ -42,6 +43,7 @@ urlpatterns = [
     path("points/", include("points.urls")),
     path("canteens/", include("canteens.urls")),
     path("industry/", include("industry.urls")),
+    path("dashboard/", include("governance.urls.dashboard", namespace="dashboard")),
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

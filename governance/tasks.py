@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from typing import Any
 
 from celery import chord, group, shared_task
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
 from governance.models import RollupKind, RollupStatus
@@ -13,6 +16,8 @@ from governance.rollups import lock as rollup_lock
 from governance.rollups import runs as rollup_runs
 from governance.services import exports as export_services
 from governance.services import roster as roster_services
+
+logger = logging.getLogger("governance.rollups")
 
 
 @shared_task(
@@ -74,8 +79,42 @@ FULL_LOCK_MS = 2_000_000
     time_limit=300,
 )
 def rollup_incremental(metric: str | None = None) -> dict[str, Any]:
-    """The incremental pass under the rollup lock; {"status": "skipped"} when another run holds it."""
-    return rollup_runs.incremental(metric=metric)
+    """The incremental pass under the rollup lock; {"status": "skipped"} when another run holds it.
+    Frees the data-quality panel's 立即汇总 button when it ends (governance/selectors/quality.py)."""
+    from governance.selectors.quality import QUEUED_KEYS
+
+    try:
+        return rollup_runs.incremental(metric=metric)
+    finally:
+        cache.delete(QUEUED_KEYS["incremental"])
+
+
+@shared_task(
+    name="governance.rollup_verify",
+    acks_late=True,
+    # A county's facts against a direct aggregate over every source row: minutes at county scale.
+    soft_time_limit=1_800,
+    time_limit=1_860,
+)
+def rollup_verify(since: str | None = None, metric: str | None = None) -> dict[str, Any]:
+    """`rollup --verify` as a task (the nightly check and the data-quality panel's 核对汇总): every
+    fact (days ≥ `since`, an ISO date) against the source rows, recorded as a RollupRun of kind
+    verify. Takes no lock: it writes no facts. Frees the panel's button when it ends."""
+    from governance.selectors.quality import QUEUED_KEYS
+
+    try:
+        first_day = dt.date.fromisoformat(since) if since else None
+        result = rollup_engine.verify_recorded(since=first_day, metric=metric)
+    finally:
+        cache.delete(QUEUED_KEYS["verify"])
+    if not result.is_exact:
+        # The alerting watches ERROR lines; the panel shows the count and the first differences.
+        first = [d.as_dict() for d in result.differences[:3]]
+        logger.error("rollup verify: %d differences, first: %s", len(result.differences), first)
+    return {
+        "status": RollupStatus.OK if result.is_exact else RollupStatus.DIFFERENT,
+        "differences": len(result.differences),
+    }
 
 
 @shared_task(

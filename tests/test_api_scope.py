@@ -97,6 +97,7 @@ from tests.canteens.checkin_scope import meal_scope_data
 from tests.canteens.factories import canteen_scope_data
 from tests.canteens.settlement_meals import settlement_scope_data
 from tests.canteens.test_community_world import community_scope_data
+from tests.dashboard.scope_summary import RULES as DASHBOARD_SCOPE_RULES
 from tests.governance.regions_fixture import id_number_make
 from tests.industry.scope import industry_scope_data, industry_scope_rules
 from tests.scope_types import Exempt, Scoped
@@ -270,6 +271,7 @@ SCOPE_RULES: dict[str, Scoped | Exempt] = {
     ),
 }
 SCOPE_RULES.update(industry_scope_rules())
+SCOPE_RULES.update(DASHBOARD_SCOPE_RULES)
 
 # The five demo log-ins, and an account that holds no role at all (it must see nothing: deny by default).
 ROLES = ("county_admin", "township_admin", "village_secretary", "grid_leader", "canteen_manager", "nobody")

@@ -17,6 +17,7 @@ def test_home_shows_every_module(county_admin_client):
             "points": "/points/",
             "canteens": "/canteens/",
             "industry": "/industry/",
+            "dashboard": "/dashboard/",
         }
         expected = own.get(module.slug, f"/m/{module.slug}/")
         assert f'href="{expected}"' in page
@@ -24,6 +25,7 @@ def test_home_shows_every_module(county_admin_client):
     assert 'href="/m/grids/"' not in page
     assert 'href="/m/points/"' not in page
     assert 'href="/m/industry/"' not in page
+    assert 'href="/m/dashboard/"' not in page
     assert "李华，您好" in page
     assert "县委组织部管理员 · 谷城县" in page
 

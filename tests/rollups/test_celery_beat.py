@@ -19,6 +19,9 @@ from governance.models import RollupKind, RollupRun, RollupStatus
 from tests.conftest import ROOT
 from tests.rollups import factories as f
 
+# Shares the rollup lock, progress keys and the rollups queue in Redis: run in make test's serial pass.
+pytestmark = pytest.mark.serial
+
 
 def _env() -> dict[str, str]:
     """This process's environment, pointed at the test database the test writes to."""

@@ -12,7 +12,7 @@ from governance.models import MetricFact, RollupKind, RollupRun, RollupStatus
 from governance.rollups import lock
 from tests.rollups import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 
 @pytest.fixture

@@ -10,6 +10,9 @@ import pytest
 from governance.models import RollupKind, RollupRun, RollupStatus
 from governance.rollups import engine, lock, runs
 
+# Shares the rollup lock, progress keys and the rollups queue in Redis: run in make test's serial pass.
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture(autouse=True)
 def _free_lock():

@@ -15,7 +15,7 @@ from governance.roles import Role
 from governance.rollups import lock, selectors
 from tests.rollups import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.serial]
 
 
 @pytest.fixture
