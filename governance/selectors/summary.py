@@ -27,8 +27,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from canteens.models import Site, SiteKind
 from common.errors import DomainError, NotFound
@@ -77,68 +76,156 @@ class SummaryField:
 
 SUMMARY_FIELDS: tuple[SummaryField, ...] = (
     SummaryField(
-        "grid_leaders", _lazy("百户网格长"), pgettext_lazy("unit of grid leaders", "名"), "grids", "stock"
+        "grid_leaders",
+        pgettext_lazy("summary figure", "百户网格长"),
+        pgettext_lazy("unit of grid leaders", "名"),
+        "grids",
+        "stock",
     ),
     SummaryField(
-        "love_canteens", _lazy("爱心食堂"), pgettext_lazy("unit of love canteens", "个"), "canteens", "stock"
+        "love_canteens",
+        pgettext_lazy("summary figure", "爱心食堂"),
+        pgettext_lazy("unit of love canteens", "个"),
+        "canteens",
+        "stock",
     ),
     SummaryField(
         "love_classrooms",
-        _lazy("爱心讲堂"),
+        pgettext_lazy("summary figure", "爱心讲堂"),
         pgettext_lazy("unit of love classrooms", "个"),
         "canteens",
         "stock",
     ),
     SummaryField(
-        "canteen_classroom_beneficiaries", _lazy("食堂讲堂受益群众"), _lazy("人"), "canteens", "flow"
+        "canteen_classroom_beneficiaries",
+        pgettext_lazy("summary figure", "食堂讲堂受益群众"),
+        gettext_lazy("人"),
+        "canteens",
+        "flow",
     ),
     SummaryField(
         "love_workshops",
-        _lazy("爱心作坊"),
+        pgettext_lazy("summary figure", "爱心作坊"),
         pgettext_lazy("unit of love workshops", "个"),
         "canteens",
         "stock",
     ),
     SummaryField(
-        "red_stations", _lazy("红色驿站"), pgettext_lazy("unit of red stations", "个"), "canteens", "stock"
+        "red_stations",
+        pgettext_lazy("summary figure", "红色驿站"),
+        pgettext_lazy("unit of red stations", "个"),
+        "canteens",
+        "stock",
     ),
     SummaryField(
         "hero_gatherings",
-        _lazy("神农英雄会"),
+        pgettext_lazy("summary figure", "神农英雄会"),
         pgettext_lazy("unit of gatherings", "届"),
         "governance",
         "stock",
     ),
     SummaryField(
         "role_models",
-        _lazy("选树先进典型"),
+        pgettext_lazy("summary figure", "选树先进典型"),
         pgettext_lazy("unit of role models", "名"),
         "governance",
         "stock",
     ),
-    SummaryField("expos", _lazy("农旅展会节会"), pgettext_lazy("unit of expos", "场"), "industry", "flow"),
-    SummaryField("expo_sales_yuan", _lazy("展会销售额"), _lazy("元"), "industry", "flow"),
-    SummaryField("expo_product_kinds", _lazy("展销产品种类"), _lazy("种"), "industry", "flow"),
     SummaryField(
-        "industry_chains", _lazy("农业产业链"), pgettext_lazy("unit of chains", "条"), "industry", "stock"
+        "expos",
+        pgettext_lazy("summary figure", "农旅展会节会"),
+        pgettext_lazy("unit of expos", "场"),
+        "industry",
+        "flow",
+    ),
+    SummaryField(
+        "expo_sales_yuan",
+        pgettext_lazy("summary figure", "展会销售额"),
+        gettext_lazy("元"),
+        "industry",
+        "flow",
+    ),
+    SummaryField(
+        "expo_product_kinds",
+        pgettext_lazy("summary figure", "展销产品种类"),
+        gettext_lazy("种"),
+        "industry",
+        "flow",
+    ),
+    SummaryField(
+        "industry_chains",
+        pgettext_lazy("summary figure", "农业产业链"),
+        pgettext_lazy("unit of chains", "条"),
+        "industry",
+        "stock",
     ),
     SummaryField(
         "featured_towns",
-        _lazy("特色乡镇"),
+        pgettext_lazy("summary figure", "特色乡镇"),
         pgettext_lazy("unit of featured towns", "个"),
         "industry",
         "stock",
     ),
-    SummaryField("cases_filed", _lazy("受理事项"), _lazy("件"), "grids", "flow"),
-    SummaryField("cases_resolved_on_time_rate", _lazy("按时办结率"), "%", "grids", "rate"),
-    SummaryField("satisfaction_rate", _lazy("群众满意率"), "%", "grids", "rate"),
-    SummaryField("points_issued", _lazy("发放积分"), _lazy("分"), "points", "flow"),
-    SummaryField("points_redeemed", _lazy("兑换积分"), _lazy("分"), "points", "flow"),
-    SummaryField("points_balance", _lazy("积分余额"), _lazy("分"), "points", "stock"),
-    SummaryField("meals_served", _lazy("就餐人次"), _lazy("人次"), "canteens", "flow"),
-    SummaryField("subsidy_government_yuan", _lazy("食堂政府补贴"), _lazy("元"), "canteens", "flow"),
-    SummaryField("tourism_visits", _lazy("游客接待量"), _lazy("人次"), "industry", "flow"),
-    SummaryField("tourism_income_yuan", _lazy("旅游综合收入"), _lazy("元"), "industry", "flow"),
+    SummaryField(
+        "cases_filed", pgettext_lazy("summary figure", "受理事项"), gettext_lazy("件"), "grids", "flow"
+    ),
+    SummaryField(
+        "cases_resolved_on_time_rate",
+        pgettext_lazy("summary figure", "按时办结率"),
+        "%",
+        "grids",
+        "rate",
+    ),
+    SummaryField("satisfaction_rate", pgettext_lazy("summary figure", "群众满意率"), "%", "grids", "rate"),
+    SummaryField(
+        "points_issued",
+        pgettext_lazy("summary figure", "发放积分"),
+        gettext_lazy("分"),
+        "points",
+        "flow",
+    ),
+    SummaryField(
+        "points_redeemed",
+        pgettext_lazy("summary figure", "兑换积分"),
+        gettext_lazy("分"),
+        "points",
+        "flow",
+    ),
+    SummaryField(
+        "points_balance",
+        pgettext_lazy("summary figure", "积分余额"),
+        gettext_lazy("分"),
+        "points",
+        "stock",
+    ),
+    SummaryField(
+        "meals_served",
+        pgettext_lazy("summary figure", "就餐人次"),
+        pgettext_lazy("unit of meals", "人次"),
+        "canteens",
+        "flow",
+    ),
+    SummaryField(
+        "subsidy_government_yuan",
+        pgettext_lazy("summary figure", "食堂政府补贴"),
+        gettext_lazy("元"),
+        "canteens",
+        "flow",
+    ),
+    SummaryField(
+        "tourism_visits",
+        pgettext_lazy("summary figure", "游客接待量"),
+        pgettext_lazy("unit of visits", "人次"),
+        "industry",
+        "flow",
+    ),
+    SummaryField(
+        "tourism_income_yuan",
+        pgettext_lazy("summary figure", "旅游综合收入"),
+        gettext_lazy("元"),
+        "industry",
+        "flow",
+    ),
 )
 
 # Flow (and balance) keys read from the facts: key → metric. "_yuan" keys are fen / 100.

@@ -356,7 +356,7 @@ def summary_cards(request: HttpRequest, ctx: Context) -> list[dict[str, str]] | 
             text, unit = percent_text(value), ""
         elif value is None:
             text = "—"
-        elif unit == "元":
+        elif spec.key.endswith("_yuan"):  # money, whatever the unit's translation
             text, unit = yuan_big(int(Decimal(value) * 100)), ""
         else:
             text = count_cn(value)
