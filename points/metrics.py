@@ -102,6 +102,7 @@ register(
                 time_filter=TIME_FILTER,
                 region_column="h.grid_id",
                 member_column="a.household_id",
+                id_column="p.id",
             ),
         ),
         feeds=(
@@ -118,6 +119,9 @@ register(
             ),
         ),
         rule="household with an award posting in the month",
+        # A reversal is a new transaction of kind 'reversal': it never takes a household out, and
+        # postings are append-only, so a pass adds the new award postings' (month, household) pairs.
+        members_only_grow=True,
     ),
     metrics=[
         Metric(

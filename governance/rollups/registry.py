@@ -52,12 +52,14 @@ class Part:
     (the range's first day and the day after its last; local midnights as timestamptz when the source's
     `time_kind` is "timestamp", dates when "date"), which should let PostgreSQL use an index.
     `region_column` is the expression of its region id (the full rebuild filters by township through
-    it); `member_column` the member's (a distinct source's incremental pass filters by it)."""
+    it); `member_column` the member's (a distinct source's incremental pass filters by it); `id_column`
+    the id of its feed's rows (a source whose members only grow reads its new rows by it)."""
 
     sql: str
     time_filter: str
     region_column: str
     member_column: str = ""
+    id_column: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,12 @@ class Source:
     feeds: tuple[Feed, ...]
     time_kind: Literal["timestamp", "date"] = "timestamp"
     distinct: bool = False
+    # A distinct source whose rule no later row can take a member out of (a household "with an award
+    # posting in the month" stays one after a reversal): its feed's new rows can only add (month, member)
+    # pairs, so the incremental pass inserts the pairs of the new rows alone (ON CONFLICT DO NOTHING)
+    # instead of recomputing the touched pairs from all their rows. It needs one id feed (append-only
+    # rows) and each part's `id_column`. The nightly window and the full rebuild still recompute.
+    members_only_grow: bool = False
     # What a reader should know about the rule (docs/rollups.md lists them).
     rule: str = ""
 
@@ -107,6 +115,16 @@ def register(*, source: Source, metrics: Iterable[Metric]) -> None:
         raise ValueError(f"source {source.name}: metrics {names} do not match {source.metrics}")
     if source.distinct and len(names) != 1:
         raise ValueError(f"distinct source {source.name} feeds exactly one metric")
+    if source.members_only_grow and not (
+        source.distinct
+        and len(source.feeds) == 1
+        and source.feeds[0].kind == "id"
+        and all(part.id_column for part in source.parts)
+    ):
+        raise ValueError(
+            f"source {source.name}: members_only_grow needs a distinct source, one id feed and each "
+            "part's id_column"
+        )
     for metric in metrics:
         if metric.source != source.name or metric.distinct != source.distinct:
             raise ValueError(f"metric {metric.name} does not match its source {source.name}")

@@ -42,11 +42,15 @@ class Scope:
 
     ranges: half-open [first day, day after the last) ranges of fact days (a distinct source: months'
     first days); regions: the region ids (the full rebuild's township candidates); members: member
-    ids (a distinct source's incremental pass); township: keep only facts of this township id."""
+    ids (a distinct source's incremental pass); ids: row id ranges (the incremental pass of a source
+    whose members only grow); township: keep only facts of this township id."""
 
     ranges: tuple[tuple[dt.date, dt.date], ...] | None = None
     regions: tuple[int, ...] | None = None
     members: tuple[int, ...] | None = None
+    # Inclusive (first, last) ranges of the feed's row ids, on each part's id_column: the new rows of a
+    # source whose members only grow (registry.Source.members_only_grow).
+    ids: tuple[tuple[int, int], ...] | None = None
     township: int | None = None
     # False when the caller knows there is no RegionMove (and keeps moves out while it runs): the
     # statement then leaves out the interval join on the moves, every row at its region's path now.
@@ -98,8 +102,17 @@ def _level_id(path: str, n: int) -> str:
     return f"COALESCE(NULLIF(split_part({path}, '/', {n + 1}), '')::integer, 0)"
 
 
-def _rid_cte() -> str:
-    return f"rid AS MATERIALIZED (SELECT id, {_ids('path')} FROM {Region._meta.db_table}), "  # noqa: S608
+def _rid_cte(scope: Scope) -> str:
+    """The regions' ancestor ids. A whole source or township (the full rebuild: millions of groups) splits
+    each region's path once, MATERIALIZED, and hashes it. A narrow scope (an incremental pass, the
+    nightly window: a day's or a month's rows) lets PostgreSQL inline it instead: it then looks the few
+    thousand groups' regions up by primary key. Materialized there, the CTE met a grouping PostgreSQL
+    had guessed at a dozen rows (the time filters' estimates multiply) with a nested loop over all
+    3,832 regions per group — 8.8 M comparisons, 1.2 s for one new day at county scale, 6.7 s for
+    15,000 members (docs/benchmarks.md)."""
+    narrow = scope.ranges is not None or scope.members is not None or scope.ids is not None
+    materialized = "NOT MATERIALIZED" if narrow else "MATERIALIZED"
+    return f"rid AS {materialized} (SELECT id, {_ids('path')} FROM {Region._meta.db_table}), "  # noqa: S608
 
 
 def _ids(path: str) -> str:
@@ -131,6 +144,14 @@ def _part_filter(part: Part, source: Source, scope: Scope, params: dict[str, Any
     if scope.members is not None:
         params["members"] = list(scope.members)
         conditions.append(f"{part.member_column} = ANY(%(members)s::bigint[])")
+    if scope.ids is not None:
+        if not scope.ids:
+            return "FALSE"
+        between = []
+        for i, (first, last) in enumerate(scope.ids):
+            params[f"ids_lo{i}"], params[f"ids_hi{i}"] = int(first), int(last)
+            between.append(f"{part.id_column} BETWEEN %(ids_lo{i})s AND %(ids_hi{i})s")
+        conditions.append("(" + " OR ".join(between) + ")")
     return " AND ".join(conditions) if conditions else "TRUE"
 
 
@@ -161,7 +182,7 @@ def fact_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[s
         params[f"metric_{i}"] = name
         values.append(f"(%(metric_{i})s, k.m{i})")
     with_clause = (
-        f"WITH {mv_cte}{_rid_cte()}src AS ({_src(source, scope, params)}), "  # noqa: S608
+        f"WITH {mv_cte}{_rid_cte(scope)}src AS ({_src(source, scope, params)}), "  # noqa: S608
         f"g AS (SELECT s.day, s.region_id, {moved} AS moved_path, {sums} FROM src s {join} "
         f"GROUP BY 1, 2{', 3' if scope.moves else ''}), "
         f"k AS (SELECT g.day, {_ids_of_k()}, "
@@ -181,7 +202,7 @@ def member_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple
     mv_cte, moved, join = _moves(scope)
     params["metric_0"] = source.metrics[0]
     with_clause = (
-        f"WITH {mv_cte}{_rid_cte()}src AS ({_src(source, scope, params)}), "  # noqa: S608
+        f"WITH {mv_cte}{_rid_cte(scope)}src AS ({_src(source, scope, params)}), "  # noqa: S608
         f"g AS (SELECT DISTINCT s.day, s.region_id, {moved} AS moved_path, s.member_id "
         f"FROM src s {join}), "
         f"k AS (SELECT g.day, {_ids_of_k()}, g.member_id FROM g {RID_JOIN}) "
@@ -255,6 +276,23 @@ def insert_sql(source: Source, scope: Scope, params: dict[str, Any], *, into: st
     return (
         f"{with_clause} INSERT INTO {into or table} ({listed}) "  # noqa: S608
         f"SELECT {listed} FROM ({final}) n{order}"
+    )
+
+
+def add_members_sql(source: Source, scope: Scope, params: dict[str, Any]) -> str:
+    """The member rows of a distinct `source` over `scope` (its new rows: Scope.ids) added to the
+    stored ones, those already there left alone (ON CONFLICT DO NOTHING): the incremental write of a
+    source whose members only grow. Adds nothing that a recompute of the same months would not give,
+    and takes nothing away. Returns the rows inserted (rowcount)."""
+    if not source.distinct:
+        raise ValueError(f"{source.name} is not a distinct source")
+    with_clause, final = member_select(source, scope, params)
+    listed = ", ".join(MEMBER_KEY)
+    return (
+        f"{with_clause} INSERT INTO {MEMBERS} ({listed}) "  # noqa: S608
+        # In the primary key's order (its B-tree is then filled left to right).
+        f"SELECT {listed} FROM ({final}) n ORDER BY {', '.join(c for c in MEMBER_KEY if c != 'county_id')} "
+        "ON CONFLICT DO NOTHING"
     )
 
 

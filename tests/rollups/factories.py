@@ -18,6 +18,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -278,9 +279,9 @@ def posting_write(
     amount: int,
     at: dt.datetime,
     reversed_at: dt.datetime | None = None,
-) -> None:
+) -> PostingWritten:
     """A household posting of `kind` ("award": +amount, "redemption"/"deduction": −amount) and its
-    counter-leg on a system account; with `reversed_at`, its reversal then."""
+    counter-leg on a system account; with `reversed_at`, its reversal then (or later: posting_reverse)."""
     account = world.accounts[household.pk]
     township = Region.objects.get(pk=account.township_id)
     counter = world.issuance[township.pk]
@@ -297,19 +298,10 @@ def posting_write(
 
     original = _transaction(world, kind=kind, township=township, at=at)
     legs(original, signed, at)
-    rows = [(at, signed)]
+    written = PostingWritten(original, household, kind, signed, legs)
     if reversed_at is not None:
-        reversal = _transaction(world, kind="reversal", township=township, at=reversed_at, reverses=original)
-        legs(reversal, -signed, reversed_at)
-        rows.append((reversed_at, -signed))
-    for when, value in rows:
-        day = when.astimezone(TZ).date()
-        where = world.grid_at(grid, when)
-        world.expected.add("points.balance", day, where, value)
-        if kind == "award":
-            world.expected.add("points.issued", day, where, value)
-        elif kind == "redemption":
-            world.expected.add("points.redeemed", day, where, -value)
+        posting_reverse(world, written, at=reversed_at)
+    _posting_expect(world, written, at, signed)
     if kind == "award":
         world.expected.members.add(
             (
@@ -319,6 +311,41 @@ def posting_write(
                 household.pk,
             )
         )
+    return written
+
+
+@dataclass
+class PostingWritten:
+    """What posting_reverse needs of a posting_write."""
+
+    transaction_id: int
+    household: Household
+    kind: str
+    signed: int
+    legs: Any
+    reversed: bool = False
+
+
+def posting_reverse(world: World, written: PostingWritten, *, at: dt.datetime) -> None:
+    """The reversal of a posting_write's transaction at `at` (legs negated). A reversed award still
+    counts its household as awarded in the award's month."""
+    if written.reversed:
+        return
+    written.reversed = True
+    township = Region.objects.get(pk=world.accounts[written.household.pk].township_id)
+    reversal = _transaction(world, kind="reversal", township=township, at=at, reverses=written.transaction_id)
+    written.legs(reversal, -written.signed, at)
+    _posting_expect(world, written, at, -written.signed)
+
+
+def _posting_expect(world: World, written: PostingWritten, when: dt.datetime, value: int) -> None:
+    day = when.astimezone(TZ).date()
+    where = world.grid_at(world.grid_of(written.household), when)
+    world.expected.add("points.balance", day, where, value)
+    if written.kind == "award":
+        world.expected.add("points.issued", day, where, value)
+    elif written.kind == "redemption":
+        world.expected.add("points.redeemed", day, where, -value)
 
 
 # ---- canteens

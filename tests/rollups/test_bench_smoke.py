@@ -27,10 +27,13 @@ def test_quick_run_prints_every_figure_and_rolls_back(capsys):
     seconds = r"\d+\.\d{3} s"
     assert re.search(rf"full rebuild into empty facts \(\d+ rows written\): {seconds} → ratio \d+\.\d\d", out)
     assert "full rebuild township by township (3 steps in one process" in out
-    assert re.search(rf"incremental pass, history \(16 postings before, 400 new on one day\): {seconds}", out)
+    day = r"\d{4}-\d\d-\d\d"
+    assert re.search(rf"incremental pass, history \(16 postings before, 400 new on {day}\): {seconds}", out)
     # The doubling copies the 416 postings there are by then (the world's and the first new day's).
     assert re.search(
-        rf"incremental pass, history x2 \(832 postings before, 400 new on one day\): {seconds}", out
+        rf"incremental pass, history x2 \(832 postings before, 400 new on {day}\): {seconds}", out
     )
+    # Each source's time is printed, the add-only one's too.
+    assert re.search(rf"points\.households_awarded +\d+ keys +\d+ rows +{seconds}", out)
     assert "quick run: no verdict" in out
     assert (Posting.objects.count(), MetricFact.objects.count()) == (postings, facts)

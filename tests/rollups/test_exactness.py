@@ -67,6 +67,9 @@ OPS = st.one_of(
         st.integers(0, 10**6),
     ),
     st.tuples(st.just("reverse"), st.integers(0, 60), st.integers(0, 45)),
+    # A posting of this or an earlier batch reversed now (an award reversed in a later pass keeps its
+    # household counted: points.households_awarded only grows between recomputes).
+    st.tuples(st.just("reverse_posting"), st.integers(0, 60), DAY, HOUR),
 )
 BATCH = st.lists(OPS, max_size=25)
 
@@ -79,6 +82,7 @@ class History:
         self.meals: list[Any] = []
         self.sales: list[Any] = []
         self.reversed: set[tuple[str, int]] = set()
+        self.postings: list[f.PostingWritten] = []
         self.standing_slots: set[tuple[int, dt.date, str]] = set()
         self.tourism: dict[tuple[str, dt.date], Any] = {}
 
@@ -103,9 +107,20 @@ class History:
             reversed_at = (
                 None if reversed_after is None else at + dt.timedelta(days=reversed_after, minutes=7)
             )
-            f.posting_write(
-                w, household=w.households[household], kind=what, amount=amount, at=at, reversed_at=reversed_at
+            self.postings.append(
+                f.posting_write(
+                    w,
+                    household=w.households[household],
+                    kind=what,
+                    amount=amount,
+                    at=at,
+                    reversed_at=reversed_at,
+                )
             )
+        elif kind == "reverse_posting":
+            _k, index, day, hour = op
+            if self.postings:
+                f.posting_reverse(w, self.postings[index % len(self.postings)], at=f.at_of(day, hour))
         elif kind == "meal":
             _k, site, resident, day, slot = op
             person = None if resident is None else w.residents[resident]
