@@ -6,20 +6,40 @@ Errors under /api/ answer JSON {"code", "detail"}; everywhere else they render i
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from common.errors import DomainError
 from common.modules import MODULES_BY_SLUG
 from governance.models import RoleAssignment
 from governance.roles import Role
 from governance.selectors import role_assignment_list_for_user
 
 logger = logging.getLogger(__name__)
+
+
+def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            if error.status == 404:
+                raise Http404(str(error.message)) from None
+            raise
+
+    return login_required(wrapper)
 
 
 @login_required

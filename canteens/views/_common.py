@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest
-from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy
 
 from common.errors import DomainError
+from common.views import pages as pages
 
 REQUIRED = gettext_lazy("请填写此项。")
 
@@ -24,21 +20,6 @@ def new_key() -> str:
 
 def key_field() -> forms.CharField:
     return forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-
-def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def form_error(form: forms.Form, error: DomainError) -> None:

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -34,8 +31,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
-from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages as pages
 from governance.models import RegionLevel
 from governance.rollups.selectors import rollup_status
 from governance.selectors import dashboard as selectors
@@ -47,21 +44,6 @@ LEVEL_NAMES = {
     RegionLevel.VILLAGE: gettext_lazy("村（社区）"),
     RegionLevel.GRID: gettext_lazy("网格"),
 }
-
-
-def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 # --- formatting ------------------------------------------------------------------------------------------

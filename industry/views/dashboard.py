@@ -9,13 +9,10 @@ chart data for static/industry/charts.js.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -24,26 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages as pages
 from industry.selectors import dashboard as selectors
 from industry.selectors.dashboard import SalesDashboard
 from industry.templatetags.industry_tags import count_cn, url_or_blank, yuan, yuan_big
-
-
-def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def fen_yuan(fen: int) -> Decimal:
