@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from governance.models import RoleAssignment, User
 from governance.roles import Role
@@ -83,16 +84,16 @@ def test_county_admin_changes_the_period_drills_down_and_exports(world, desktop,
     assert len(data["chart-cases"][0]) == 31
     assert data["chart-cases"][0][10:12] == [2, 1]  # 11 and 12 January
     page.get_by_test_id("period-next").click()
-    assert page.get_by_test_id("period-label").inner_text() == "2026年2月"
+    expect(page.get_by_test_id("period-label")).to_have_text("2026年2月")
     page.get_by_test_id("period-previous").click()
-    assert page.get_by_test_id("period-label").inner_text() == "2026年1月"
+    expect(page.get_by_test_id("period-label")).to_have_text("2026年1月")
 
     # Drill down: the township, then the village, then a grid.
     page.get_by_test_id("table-drill").get_by_role("link", name="一镇").click()
-    assert page.get_by_test_id("crumbs").inner_text() == "测试县 › 一镇"
+    expect(page.get_by_test_id("crumbs")).to_have_text("测试县 › 一镇")
     assert page.get_by_test_id("period-label").inner_text() == "2026年1月"
     page.get_by_test_id("table-drill").get_by_role("link", name="甲村").click()
-    assert page.get_by_test_id("crumbs").inner_text() == "测试县 › 一镇 › 甲村"
+    expect(page.get_by_test_id("crumbs")).to_have_text("测试县 › 一镇 › 甲村")
     assert f"region={CODES['V1']}" in page.url
     rows = page.get_by_test_id("table-drill").locator("tbody tr")
     assert rows.nth(0).inner_text().split("\t")[:2] == ["第一网格", "1"]
@@ -115,12 +116,12 @@ def test_county_admin_changes_the_period_drills_down_and_exports(world, desktop,
     ]
 
     page.get_by_test_id("table-drill").get_by_role("link", name="第一网格").click()
-    assert page.get_by_test_id("crumbs").inner_text() == "测试县 › 一镇 › 甲村 › 第一网格"
+    expect(page.get_by_test_id("crumbs")).to_have_text("测试县 › 一镇 › 甲村 › 第一网格")
     assert page.get_by_test_id("no-children").is_visible()
 
     # A module page from the tabs keeps the region and the period.
     page.get_by_test_id("tab-grids").click()
-    assert page.get_by_test_id("title").inner_text() == "第一网格网格民情考核"
+    expect(page.get_by_test_id("title")).to_have_text("第一网格网格民情考核")
     assert page.get_by_test_id("card-on_time_rate").inner_text() == "100.0%"
 
 

@@ -135,6 +135,8 @@ def test_role_pages_on_a_phone(people, phone, screenshot):
     screenshot(phone, "roles")
     phone.goto("/governance/roles/users/new/")
     phone.get_by_role("button", name="开设账号").click()
+    # all_inner_texts() does not wait: wait for the answer page's first message.
+    phone.locator(".field__error").first.wait_for()
     assert phone.locator(".field__error").all_inner_texts()[:2] == ["请填写姓名。", "请填写用户名。"]
     fits(phone, 390)
     screenshot(phone, "user-create-errors")
