@@ -1082,6 +1082,12 @@ def sales_report_rows(job: SalesImportJob) -> tuple[list[str], Iterator[list[Any
     reasons: dict[int, list[str]] = defaultdict(list)
     for entry in job.errors:
         reasons[int(entry["row"])].append(f"{entry['column']}：{entry['reason']}")
+    if not job.file or not job.file.storage.exists(job.file.name):
+        # The upload is gone (swept, or media not restored with a backup): the reasons alone still tell
+        # the user which rows to fix.
+        return [_("行号"), _("错误原因")], iter(
+            [[row, "；".join(why)] for row, why in sorted(reasons.items())]
+        )
     with job.file.open("rb") as source:
         book = _Book(source)
         try:
