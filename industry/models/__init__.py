@@ -31,6 +31,7 @@ from industry.models.events import (
 from industry.models.imports import SalesImportJob, SalesImportStatus
 from industry.models.joint import JointCommunity, JointKind, JointMember, JointResult
 from industry.models.places import DesignationKind, DevelopmentType, RegionDesignation
+from industry.models.sales_rollup import SalesRollup, SalesRollupGrain
 
 __all__ = [
     "Business",
@@ -64,6 +65,8 @@ __all__ = [
     "SalesImportJob",
     "SalesImportStatus",
     "SalesRecord",
+    "SalesRollup",
+    "SalesRollupGrain",
     "SalesSource",
     "TourismRecord",
 ]

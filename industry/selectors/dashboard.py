@@ -2,14 +2,18 @@
 overview): totals, sales by day, channel, online platform, product category and town, products and
 exhibitors ranked by sales.
 
-Every figure is a GROUP BY over SalesRecord with the reversals included, so a correction nets out the
-record it names: a reversal counts on its original's day (it may be dated later), its amount and
-quantity are negative, and it takes one off the record count. A function answers in a constant number
-of queries whatever the number of records (tests/industry/test_dashboard.py counts them): rows grow
-with products and exhibitors, never with records.
+The figures come from the sales rollup (industry_sales_rollup, industry/rollup.py): per event, net sales by
+day, by channel and platform, by product and by exhibitor, kept exact at every commit by a PostgreSQL
+trigger on SalesRecord. Products, categories, exhibitors' businesses and towns are read by joining the
+small dimension tables. So a function answers in a constant number of queries whose rows grow with days,
+products and exhibitors, never with records (tests/industry/test_dashboard.py and
+test_dashboard_rollup.py count them; bench/industry_dashboard.py times them at 200,000 records).
 
-The outputs are plain frozen dataclasses so that issue 8 can switch the source to the rollup facts by
-changing only this module.
+The rules are those of a GROUP BY over SalesRecord with the reversals included, so a correction nets out
+the record it names: a reversal counts on its original's day (it may be dated later), its amount and
+quantity are negative, and it takes one off the record count. That direct GROUP BY is kept (`direct=True`)
+as the answer on SQLite, where no trigger keeps the rollup (the `make demo` database), and as the
+benchmark's floor; on PostgreSQL both give the same dataclasses.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from django.db.models import Case, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 from django.utils import timezone
 
-from industry import access
+from industry import access, rollup
 from industry.access import AnyUser
 from industry.models import (
     BusinessKind,
@@ -35,6 +39,8 @@ from industry.models import (
     ProductCategory,
     SalesChannel,
     SalesRecord,
+    SalesRollup,
+    SalesRollupGrain,
 )
 
 TOP = 20
@@ -42,17 +48,15 @@ TOP = 20
 DAYS_MAX = 400
 
 
-def _net_records(prefix: str = "") -> Sum:
+def _net_records() -> Sum:
     """One for an original, minus one for a reversal: the records that still stand."""
-    whens = [When(**{f"{prefix}reverses__isnull": True}, then=Value(1))]
-    if prefix:
-        # Through a LEFT JOIN an event without sales has one row of NULLs: it counts none.
-        whens.insert(0, When(**{f"{prefix}pk__isnull": True}, then=Value(0)))
-    return Sum(Case(*whens, default=Value(-1), output_field=IntegerField()))
+    return Sum(
+        Case(When(reverses__isnull=True, then=Value(1)), default=Value(-1), output_field=IntegerField())
+    )
 
 
-def _amount(prefix: str = "") -> Coalesce:
-    return Coalesce(Sum(f"{prefix}amount_fen"), 0)
+def _amount() -> Coalesce:
+    return Coalesce(Sum("amount_fen"), 0)
 
 
 @dataclass(frozen=True)
@@ -169,11 +173,11 @@ class SalesDashboard:
         return self.exhibitors[:TOP]
 
 
-def event_dashboard(user: AnyUser, event_id: int | str) -> SalesDashboard:
-    """The dashboard of the event `event_id`; NotFound (404) when `user` may not see it."""
+def event_dashboard(user: AnyUser, event_id: int | str, *, direct: bool = False) -> SalesDashboard:
+    """The dashboard of the event `event_id`; NotFound (404) when `user` may not see it. `direct`: the
+    GROUP BY over the sales records instead of the rollup (always so where no trigger keeps it)."""
     event = access.event_get_visible(user, event_id)
-    sales = SalesRecord.objects.filter(event_id=event.pk)
-    figures = _figures(sales, Exhibitor.objects.filter(event_id=event.pk))
+    figures = _figures(_source([event.pk], direct=direct), Exhibitor.objects.filter(event_id=event.pk))
     totals = _totals(figures, events=1)
     days = _days_filled(figures.pop("days"), start=event.starts_on, end=event.ends_on)
     return SalesDashboard(
@@ -199,12 +203,14 @@ def sales_years(user: AnyUser) -> list[int]:
     return [int(year) for year in years]
 
 
-def year_dashboard(user: AnyUser, year: int) -> SalesDashboard:
-    """The overview of the events `user` sees that start in `year` (an empty one when there is none)."""
-    event_rows = _year_events(user, year)
-    ids = [row.event_id for row in event_rows]
-    sales = SalesRecord.objects.filter(event_id__in=ids)
-    figures = _figures(sales, Exhibitor.objects.filter(event_id__in=ids))
+def year_dashboard(user: AnyUser, year: int, *, direct: bool = False) -> SalesDashboard:
+    """The overview of the events `user` sees that start in `year` (an empty one when there is none).
+    `direct` as for event_dashboard."""
+    events = _year_events(user, year)
+    ids = [row["pk"] for row in events]
+    source = _source(ids, direct=direct)
+    event_rows = _event_rows(events, source.by_event())
+    figures = _figures(source, Exhibitor.objects.filter(event_id__in=ids))
     totals = _totals(figures, events=len(event_rows))
     days = figures.pop("days")
     if days:
@@ -223,15 +229,118 @@ def year_dashboard(user: AnyUser, year: int) -> SalesDashboard:
 # --- the queries ----------------------------------------------------------------------------------------
 
 
-def _year_events(user: AnyUser, year: int) -> list[EventRow]:
+class _Rollup:
+    """The figures of the events `ids` from the rollup: one query per grain, joined to its dimension."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def _grain(self, grain: SalesRollupGrain) -> QuerySet[SalesRollup]:
+        if len(self.ids) == 1:
+            return SalesRollup.objects.filter(event_id=self.ids[0], grain=grain)
+        return SalesRollup.objects.filter(event_id__in=self.ids, grain=grain)
+
+    @staticmethod
+    def _sums(quantity: bool = False) -> dict[str, Any]:
+        sums: dict[str, Any] = {
+            "amount": Coalesce(Sum("amount_fen"), 0),
+            "records": Coalesce(Sum("records"), 0),
+        }
+        if quantity:
+            sums["quantity"] = Coalesce(Sum("quantity"), Value(Decimal("0")))
+        return sums
+
+    def by_event(self) -> dict[int, dict[str, Any]]:
+        rows = self._grain(SalesRollupGrain.CHANNEL).values("event_id").annotate(**self._sums())
+        return {row["event_id"]: row for row in rows}
+
+    def by_channel(self) -> list[dict[str, Any]]:
+        rows = self._grain(SalesRollupGrain.CHANNEL).values("channel", "platform")
+        return list(rows.annotate(**self._sums()).order_by("channel", "platform"))
+
+    def by_day(self) -> list[dict[str, Any]]:
+        return list(self._grain(SalesRollupGrain.DAY).values("day").annotate(**self._sums()).order_by("day"))
+
+    def by_product(self) -> list[dict[str, Any]]:
+        rows = self._grain(SalesRollupGrain.PRODUCT).values(
+            "product_id", "product__code", "product__name", "product__category", "product__unit"
+        )
+        return list(rows.annotate(**self._sums(quantity=True)))
+
+    def by_business(self) -> list[dict[str, Any]]:
+        rows = self._grain(SalesRollupGrain.EXHIBITOR).values(
+            business_id=F("exhibitor__business_id"),
+            business_name=F("exhibitor__business__name"),
+            business_kind=F("exhibitor__business__kind"),
+            village=F("exhibitor__business__region__name"),
+        )
+        return list(rows.annotate(**self._sums()))
+
+
+class _Direct(_Rollup):
+    """The same figures as GROUP BYs over the sales records themselves (the old way: SQLite, the floor)."""
+
+    def _sales(self) -> QuerySet[SalesRecord]:
+        if len(self.ids) == 1:
+            return SalesRecord.objects.filter(event_id=self.ids[0])
+        return SalesRecord.objects.filter(event_id__in=self.ids)
+
+    def by_event(self) -> dict[int, dict[str, Any]]:
+        rows = self._sales().values("event_id").annotate(amount=_amount(), records=_net_records())
+        return {row["event_id"]: row for row in rows}
+
+    def by_channel(self) -> list[dict[str, Any]]:
+        rows = self._sales().values("channel", "platform").annotate(amount=_amount(), records=_net_records())
+        return list(rows.order_by("channel", "platform"))
+
+    def by_day(self) -> list[dict[str, Any]]:
+        rows = (
+            self._sales()
+            .annotate(day=Coalesce("reverses__sold_on", "sold_on"))
+            .values("day")
+            .annotate(amount=_amount(), records=_net_records())
+        )
+        return list(rows.order_by("day"))
+
+    def by_product(self) -> list[dict[str, Any]]:
+        rows = self._sales().values(
+            "product_id", "product__code", "product__name", "product__category", "product__unit"
+        )
+        return list(
+            rows.annotate(
+                amount=_amount(),
+                quantity=Coalesce(Sum("quantity"), Value(Decimal("0"))),
+                records=_net_records(),
+            )
+        )
+
+    def by_business(self) -> list[dict[str, Any]]:
+        rows = self._sales().values(
+            business_id=F("exhibitor__business_id"),
+            business_name=F("exhibitor__business__name"),
+            business_kind=F("exhibitor__business__kind"),
+            village=F("exhibitor__business__region__name"),
+        )
+        return list(rows.annotate(amount=_amount(), records=_net_records()))
+
+
+def _source(ids: list[int], *, direct: bool) -> _Rollup:
+    return _Direct(ids) if direct or not rollup.is_kept() else _Rollup(ids)
+
+
+def _year_events(user: AnyUser, year: int) -> list[dict[str, Any]]:
     rows = (
         access.events_visible(user)
         .filter(starts_on__year=year)
         .values("pk", "name", "kind", "region_id", "region__name", "starts_on", "ends_on")
-        .annotate(amount=_amount("sales__"), records=Coalesce(_net_records("sales__"), 0))
         .order_by("starts_on", "name", "pk")
     )
+    return [dict(row) for row in rows]
+
+
+def _event_rows(events: list[dict[str, Any]], sales: dict[int, dict[str, Any]]) -> list[EventRow]:
     kinds = dict(EventKind.choices)
+    none = {"amount": 0, "records": 0}
     return [
         EventRow(
             event_id=row["pk"],
@@ -241,30 +350,20 @@ def _year_events(user: AnyUser, year: int) -> list[EventRow]:
             town=row["region__name"],
             starts_on=row["starts_on"],
             ends_on=row["ends_on"],
-            amount_fen=int(row["amount"]),
-            records=int(row["records"]),
+            amount_fen=int(sales.get(row["pk"], none)["amount"]),
+            records=int(sales.get(row["pk"], none)["records"]),
         )
-        for row in rows
+        for row in events
     ]
 
 
-def _figures(sales: QuerySet[SalesRecord], exhibitors: QuerySet[Exhibitor]) -> dict[str, Any]:
-    """Four GROUP BY queries over `sales` and one count of the exhibitors."""
-    products = _products(sales)
-    by_channel = list(
-        sales.values("channel", "platform")
-        .annotate(amount=_amount(), records=_net_records())
-        .order_by("channel", "platform")
-    )
-    by_day = (
-        sales.annotate(day=Coalesce("reverses__sold_on", "sold_on"))
-        .values("day")
-        .annotate(amount=_amount(), records=_net_records())
-        .order_by("day")
-    )
+def _figures(source: _Rollup, exhibitors: QuerySet[Exhibitor]) -> dict[str, Any]:
+    """Four GROUP BY queries over the source and one count of the exhibitors."""
+    products = _products(source.by_product())
+    by_channel = source.by_channel()
     days = [
         DayRow(day=row["day"], amount_fen=int(row["amount"]), records=int(row["records"]))
-        for row in by_day
+        for row in source.by_day()
         if row["amount"] or row["records"]
     ]
     return {
@@ -273,7 +372,7 @@ def _figures(sales: QuerySet[SalesRecord], exhibitors: QuerySet[Exhibitor]) -> d
         "platforms": _platforms(by_channel),
         "categories": _categories(products),
         "products": products,
-        "exhibitors": _exhibitors(sales),
+        "exhibitors": _exhibitors(source.by_business()),
         "exhibitor_count": exhibitors.values("business_id").distinct().count(),
     }
 
@@ -294,22 +393,16 @@ def _totals(figures: dict[str, Any], *, events: int) -> SalesTotals:
     )
 
 
-def _products(sales: QuerySet[SalesRecord]) -> list[ProductRow]:
-    rows = sales.values(
-        "product_id", "product__code", "product__name", "product__category", "product__unit"
-    ).annotate(
-        amount=_amount(),
-        quantity=Coalesce(Sum("quantity"), Value(Decimal("0"))),
-        records=_net_records(),
-    )
-    labels = dict(ProductCategory.choices)
+def _products(rows: list[dict[str, Any]]) -> list[ProductRow]:
+    # Translated once, not once per row (a thousand lazy strings cost more than the queries).
+    labels = {value: str(label) for value, label in ProductCategory.choices}
     products = [
         ProductRow(
             product_id=row["product_id"],
             code=row["product__code"],
             name=row["product__name"],
             category=row["product__category"],
-            category_label=str(labels.get(row["product__category"], row["product__category"])),
+            category_label=labels.get(row["product__category"], row["product__category"]),
             unit=row["product__unit"],
             quantity=Decimal(row["quantity"]),
             amount_fen=int(row["amount"]),
@@ -368,20 +461,14 @@ def _platforms(by_channel: list[dict[str, Any]]) -> list[PlatformRow]:
     return rows
 
 
-def _exhibitors(sales: QuerySet[SalesRecord]) -> list[ExhibitorRow]:
+def _exhibitors(rows: list[dict[str, Any]]) -> list[ExhibitorRow]:
     # One row per business: at the year's overview a business exhibiting at three events is one row.
-    rows = sales.values(
-        business_id=F("exhibitor__business_id"),
-        business_name=F("exhibitor__business__name"),
-        business_kind=F("exhibitor__business__kind"),
-        village=F("exhibitor__business__region__name"),
-    ).annotate(amount=_amount(), records=_net_records())
-    kinds = dict(BusinessKind.choices)
+    kinds = {value: str(label) for value, label in BusinessKind.choices}
     exhibitors = [
         ExhibitorRow(
             business_id=row["business_id"],
             name=row["business_name"],
-            kind_label=str(kinds.get(row["business_kind"], row["business_kind"])),
+            kind_label=kinds.get(row["business_kind"], row["business_kind"]),
             village=row["village"],
             amount_fen=int(row["amount"]),
             records=int(row["records"]),
