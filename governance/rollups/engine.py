@@ -774,8 +774,27 @@ def verify(*, since: dt.date | None = None, metric: str | None = None) -> Verify
 # Run records
 
 
+# The passes that run only under the rollup lock (a verify reads and runs beside them).
+LOCKED_KINDS = (RollupKind.INCREMENTAL, RollupKind.NIGHTLY, RollupKind.FULL)
+# A verify still "running" after this long was killed (the task's hard limit is far shorter).
+VERIFY_ABANDONED_AFTER = dt.timedelta(hours=6)
+
+
 def run_start(kind: str) -> RollupRun:
-    return RollupRun.objects.create(kind=kind, started_at=timezone.now())
+    """Record a pass as running. A locked pass holds the lock, so no other locked pass is alive: one still
+    "running" was killed before it could record its end (SIGKILL, a lost worker) and is closed as failed,
+    instead of showing as running for ever on the data-quality panel."""
+    now = timezone.now()
+    abandoned = {"error": "abandoned: the run ended without recording its end (process killed?)"}
+    if kind in LOCKED_KINDS:
+        RollupRun.objects.filter(kind__in=LOCKED_KINDS, status=RollupStatus.RUNNING).update(
+            status=RollupStatus.FAILED, finished_at=now, detail=abandoned
+        )
+    else:
+        RollupRun.objects.filter(
+            kind=kind, status=RollupStatus.RUNNING, started_at__lt=now - VERIFY_ABANDONED_AFTER
+        ).update(status=RollupStatus.FAILED, finished_at=now, detail=abandoned)
+    return RollupRun.objects.create(kind=kind, started_at=now)
 
 
 def run_finish(run: RollupRun, *, status: str, detail: dict[str, Any]) -> RollupRun:

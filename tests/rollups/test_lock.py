@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
@@ -84,3 +85,29 @@ def test_the_lock_is_extended_while_a_long_pass_runs():
         time.sleep(0.8)  # well past the ttl: the keeper thread pushed it out
         assert lock.holder() == token
     assert lock.holder() is None
+
+
+@pytest.mark.django_db
+def test_a_run_killed_before_its_end_is_closed_as_failed_by_the_next_locked_run():
+    now = dt.datetime.now(tz=dt.UTC)
+    killed = RollupRun.objects.create(kind=RollupKind.FULL, started_at=now - dt.timedelta(minutes=3))
+    verifying = RollupRun.objects.create(kind=RollupKind.VERIFY, started_at=now - dt.timedelta(minutes=1))
+    old_verify = RollupRun.objects.create(kind=RollupKind.VERIFY, started_at=now - dt.timedelta(hours=7))
+
+    outcome = runs.incremental()
+
+    assert outcome["status"] == RollupStatus.OK
+    killed.refresh_from_db()
+    assert (killed.status, killed.detail) == (
+        RollupStatus.FAILED,
+        {"error": "abandoned: the run ended without recording its end (process killed?)"},
+    )
+    assert killed.finished_at is not None
+    # A verify runs beside the locked passes: a recent one is left running.
+    verifying.refresh_from_db()
+    assert verifying.status == RollupStatus.RUNNING
+    # The next verify closes one that has been "running" for longer than any verify takes.
+    engine.run_start(RollupKind.VERIFY)
+    old_verify.refresh_from_db()
+    verifying.refresh_from_db()
+    assert (old_verify.status, verifying.status) == (RollupStatus.FAILED, RollupStatus.RUNNING)
