@@ -14,8 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.authentication import token_revoke
 from common.errors import DomainError
 from common.health import check_broker, check_database
+from common.logging import personal_data_mask
 from governance import selectors as governance_selectors
 
 # DRF's own codes mapped to a Chinese sentence a person can act on. DRF's detail strings are
@@ -67,7 +69,8 @@ def _flatten_validation(detail: Any) -> Any:
         return {key: _flatten_validation(value) for key, value in detail.items()}
     if isinstance(detail, list):
         return [_flatten_validation(item) for item in detail]
-    return str(detail)
+    # DRF's own messages repeat a refused value ("…" is not a valid choice): never an ID number or phone.
+    return personal_data_mask(str(detail))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -102,6 +105,16 @@ class TokenObtainApi(ObtainAuthToken):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().post(request, *args, **kwargs)
+
+
+class TokenRevokeApi(APIView):
+    """Revoke the caller's API token: every later request with it answers 401. Signed in with a session,
+    it revokes the user's token too (a user has at most one)."""
+
+    @extend_schema(request=None, responses={204: None}, tags=["auth"])
+    def post(self, request: Request) -> Response:
+        token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RoleAssignmentOutputSerializer(serializers.Serializer):

@@ -1,15 +1,22 @@
 """Settings for Xiangzhi, read from environment variables only (12-factor).
 
 Variables (see README): DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, SECURE_HTTPS,
-CSRF_TRUSTED_ORIGINS, CONN_MAX_AGE, DEMO_PASSWORD, PII_KEY.
+CSRF_TRUSTED_ORIGINS, CONN_MAX_AGE, DEMO_PASSWORD, PII_KEY, AXES_ENABLED, AXES_FAILURE_LIMIT,
+AXES_COOLOFF_MINUTES.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import drf_spectacular
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_celery_beat",
+    "axes",
     "common",
     "governance",
     "grids",
@@ -74,8 +82,12 @@ INSTALLED_APPS = [
     "industry",
 ]
 
+# The header middlewares (security, CSP, frame denial) come before WhiteNoise, which answers static files
+# without calling what follows it: a static file gets the same headers as a page.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "common.middleware.ChineseFirstLocaleMiddleware",
@@ -83,7 +95,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a login attempt that axes refused into the lockout answer (common.middleware).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -170,12 +183,19 @@ GRIDS_SMS_GATEWAY = os.environ.get("GRIDS_SMS_GATEWAY", "").strip()
 # --- Users, roles and permissions -------------------------------------------------------------------------
 AUTH_USER_MODEL = "governance.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username+address before any password is checked (django-axes).
+    "common.authentication.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
+# At least 10 characters, not all digits, not a common password, not like the user's own names. Messages
+# in Chinese (Django's zh_Hans catalogue; the length rule's own class: tests/security/test_passwords.py).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "full_name", "first_name", "last_name", "email")},
+    },
+    {"NAME": "common.authentication.PasswordMinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -231,8 +251,68 @@ SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 3600  # a working day on a shared village office computer
+# The CSRF cookie stays readable by the pages' scripts (they send it as X-CSRFToken); SameSite keeps
+# other sites' forms from carrying it.
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+
+def _inline_style_hash(template: Path) -> str:
+    """CSP source allowing the one <style> block of `template`: the last-resort 500 page, which must
+    render without static files (common.views.server_error), and Swagger UI's page (drf-spectacular)."""
+    match = re.search(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), re.S)
+    if match is None:
+        return SELF
+    digest = hashlib.sha256(match.group(1).encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files, no inline
+# script, no inline style attribute (templates use classes; static/css/widths.css sizes the bars), no
+# framing. img-src allows data: (ECharts' and the filing page's previews) and blob: (photos picked on a
+# phone, shown before upload).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [
+            SELF,
+            _inline_style_hash(BASE_DIR / "templates" / "500_plain.html"),
+            _inline_style_hash(
+                Path(drf_spectacular.__file__).parent / "templates" / "drf_spectacular" / "swagger_ui.html"
+            ),
+        ],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Login throttling (django-axes) -----------------------------------------------------------------------
+# AXES_FAILURE_LIMIT wrong passwords for one username from one address lock that pair out for
+# AXES_COOLOFF_MINUTES; the login page and POST /api/v1/auth/token/ answer 429 with a Chinese message
+# (common.middleware.login_locked_response). An admin unlocks with `manage.py axes_reset_username NAME`
+# (or axes_reset for everyone; docs/reliability-security.md). AXES_ENABLED=0 turns it off. The test
+# client's login() has no request and is never counted (common.authentication.LoginThrottleBackend).
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A wrong password during the lock does not extend it: the lock ends AXES_COOLOFF_TIME after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "common.middleware.login_locked_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# REMOTE_ADDR is already the real client (gunicorn --forwarded-allow-ips, governance.audit.client_ip).
+AXES_CLIENT_IP_CALLABLE = "common.middleware.login_client_ip"
+AXES_VERBOSE = False
 
 # --- REST API ---------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -271,13 +351,19 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------
+# Every line goes through common.logging.PersonalDataFilter: ID numbers and mobile numbers in a message
+# or a traceback are masked (4206**********1234, 138****5678) before anything is written.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"personal_data": {"()": "common.logging.PersonalDataFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes logs every login at INFO (clean-ups, resets); its warnings (failures, locks) are what count.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # --- Personal data ------------------------------------------------------------------------------------------

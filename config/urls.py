@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.i18n import JavaScriptCatalog, set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common import api as common_api
 from common import views as common_views
@@ -13,6 +13,7 @@ from common.forms import LoginForm
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", common_api.TokenObtainApi.as_view(), name="api-token"),
+    path("auth/token/revoke/", common_api.TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("me/", common_api.MeApi.as_view(), name="api-me"),
     path("governance/", include(("governance.api", "governance"), namespace="governance")),
     path("grids/", include(("grids.api", "grids"), namespace="grids")),
@@ -47,7 +48,7 @@ urlpatterns = [
     path("healthz", common_api.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
 

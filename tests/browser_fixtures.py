@@ -54,7 +54,9 @@ def browser() -> Iterator[object]:
 
 
 def _context(browser, live_server, options):
-    context = browser.new_context(base_url=live_server.url, **options)
+    # Playwright's wait_for_function evaluates its predicate with eval in the page, which the CSP (no
+    # 'unsafe-eval') refuses; tests/security/test_csp_browser.py opens its own tabs with the policy on.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, **options)
     context.set_default_timeout(15_000)
     return context
 
