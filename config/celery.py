@@ -22,6 +22,11 @@ app.conf.beat_schedule = {
         "task": "governance.export_files_expire",
         "schedule": crontab(minute=17),
     },
+    # Task messages that found the broker down when their transaction committed (common/dispatch.py).
+    "governance-pending-tasks-resend": {
+        "task": "governance.pending_tasks_resend",
+        "schedule": crontab(minute="*"),
+    },
     # Case deadlines: yellow/red warnings and supervision (grids.services.deadlines), every 15 minutes.
     "grids-case-deadlines-check": {
         "task": "grids.case_deadlines_check",

@@ -177,3 +177,11 @@ def rollup_full(metric: str | None = None) -> dict[str, Any]:
     header = group(rollup_full_township.s(township_id, token, metric) for township_id in townships)
     chord(header)(rollup_full_finish.s(targets, token, run.pk))
     return {"status": "started", "run": run.pk, "townships": len(townships)}
+
+
+@shared_task(name="governance.pending_tasks_resend", acks_late=True, soft_time_limit=50, time_limit=60)
+def pending_tasks_resend() -> dict[str, int]:
+    """Send the task messages the broker missed while it was down (common/dispatch.py), every minute."""
+    from common.dispatch import resend_pending
+
+    return resend_pending()

@@ -1,6 +1,7 @@
 """The spine's models, one module per area; import them from here."""
 
 from governance.models.audit import AuditAction, AuditEvent
+from governance.models.dispatch import PendingTask
 from governance.models.grants import (
     PartyOrganisationGroupObjectPermission,
     PartyOrganisationUserObjectPermission,
@@ -96,6 +97,7 @@ __all__ = [
     "PartyOrganisation",
     "PartyOrganisationGroupObjectPermission",
     "PartyOrganisationUserObjectPermission",
+    "PendingTask",
     "Region",
     "RegionCode",
     "RegionKind",

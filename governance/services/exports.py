@@ -28,6 +28,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.dispatch import send, send_on_commit
 from common.errors import DomainError, NotFound
 from common.excel import workbook_write
 from governance.audit import audit_record, client_ip
@@ -59,7 +60,7 @@ def _enqueue(job: ExportJob, *, inline: bool) -> None:
     if inline:
         transaction.on_commit(lambda: _run_inline(job_id))
     else:
-        transaction.on_commit(lambda: export_run.delay(job_id))
+        send_on_commit(export_run, job_id)
 
 
 def _run_inline(job_id: int) -> None:
@@ -69,7 +70,7 @@ def _run_inline(job_id: int) -> None:
         # The database went away mid-run and the job is back in the queue: a worker retries it.
         from governance.tasks import export_run
 
-        export_run.delay(job_id)
+        send(export_run, job_id)
 
 
 @transaction.atomic

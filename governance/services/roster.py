@@ -43,6 +43,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from common.dispatch import send_on_commit
 from common.errors import DomainError
 from common.xlsx import cell_text, header_normalise, workbook_open, xlsx_check
 from governance import access, pii
@@ -374,7 +375,7 @@ def _enqueue(job: ImportJob) -> None:
     from governance.tasks import roster_import
 
     job_id = job.pk
-    transaction.on_commit(lambda: roster_import.delay(job_id))
+    send_on_commit(roster_import, job_id)
 
 
 @transaction.atomic

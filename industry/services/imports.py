@@ -51,6 +51,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from common.dispatch import send_on_commit
 from common.errors import Conflict, DomainError, NotFound
 from common.idempotency import idempotency_key_clean
 from common.xlsx import cell_text, header_normalise, workbook_open, xlsx_check
@@ -294,7 +295,7 @@ def _enqueue(job: SalesImportJob) -> None:
     from industry.tasks import sales_import
 
     job_id = job.pk
-    transaction.on_commit(lambda: sales_import.delay(job_id))
+    send_on_commit(sales_import, job_id)
 
 
 def _file_check(upload: UploadedFile) -> str:

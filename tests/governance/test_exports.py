@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from common import dispatch
 from config.celery import app
 from governance import pii, tasks
 from governance.models import (
@@ -66,8 +67,13 @@ def queued(monkeypatch) -> list[int]:
     of being sent: the test runs them when it wants."""
     sent: list[int] = []
     monkeypatch.setattr(export_services, "SYNC_MAX_ROWS", 0)
-    monkeypatch.setattr(tasks.export_run, "delay", sent.append)
+    keep_sent(monkeypatch, sent)
     return sent
+
+
+def keep_sent(monkeypatch, sent: list[int]) -> None:
+    """What common.dispatch would publish to the broker is kept in `sent` (the export jobs' ids)."""
+    monkeypatch.setattr(dispatch, "_publish", lambda name, args: sent.append(args[0]))
 
 
 def create(world, username: str, kind: str, capture, *, key: str = "", **kwargs) -> ExportJob:
@@ -163,7 +169,7 @@ def test_a_small_export_is_made_in_the_request_and_a_large_one_is_queued(
     people_world, monkeypatch, django_capture_on_commit_callbacks
 ):
     sent: list[int] = []
-    monkeypatch.setattr(tasks.export_run, "delay", sent.append)
+    keep_sent(monkeypatch, sent)
     small = create(people_world, "grid_leader", ExportKind.RESIDENTS, django_capture_on_commit_callbacks)
     assert sent == []
     assert (small.status, small.rows_done) == ("done", 6)
