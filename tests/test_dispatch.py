@@ -56,11 +56,12 @@ def queue() -> Iterator[redis.Redis]:
 def _take_probes(client: redis.Redis) -> list[str]:
     """Remove the probe messages from the default queue; their args."""
     found = []
-    for raw in client.lrange("celery", 0, -1):
+    queued: list[bytes] = client.lrange("celery", 0, -1)  # type: ignore[assignment]  # a sync client
+    for raw in queued:
         message = json.loads(raw)
         if message["headers"].get("task") == PROBE:
             found.append(message["headers"]["argsrepr"])
-            client.lrem("celery", 1, raw)
+            client.lrem("celery", 1, raw.decode())
     return found
 
 
