@@ -31,7 +31,10 @@ RESEND_BATCH = 500
 
 
 def _publish(name: str, args: Sequence[Any]) -> None:
-    current_app.send_task(name, args=list(args), retry=True, retry_policy=PUBLISH_RETRY)
+    # ignore_result: nobody reads these results (the job row is the result), and with the Redis result
+    # backend send_task would first subscribe to the result channel, which retries 20 × 1 s and then
+    # raises RuntimeError (not a broker error) when Redis is down: the request hung ~19 s and answered 500.
+    current_app.send_task(name, args=list(args), retry=True, retry_policy=PUBLISH_RETRY, ignore_result=True)
 
 
 def send(task: Any, *args: Any) -> bool:

@@ -6,6 +6,7 @@ Errors under /api/ answer JSON {"code", "detail"}; everywhere else they render i
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -109,6 +110,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database that went away outside a view (a middleware, the page shell's context processor) is a
+    # 503 to retry, not a bug: Django calls this handler inside its `except`, so the exception is at hand.
+    from common.db_errors import database_unavailable_response, is_database_unavailable
+
+    raised = sys.exc_info()[1]
+    if raised is not None and is_database_unavailable(raised):
+        return database_unavailable_response(request)
     detail = _("服务器内部错误，我们已记录此问题，请稍后再试。")
     if _is_api(request):
         return JsonResponse(

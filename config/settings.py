@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # PostgreSQL unreachable (a restart, a failover): 503 with a Chinese message (common/db_errors.py).
+    "common.db_errors.DatabaseUnavailableMiddleware",
     # Last: it turns a login attempt that axes refused into the lockout answer (common.middleware).
     "axes.middleware.AxesMiddleware",
 ]

@@ -37,7 +37,10 @@ def _closed_port() -> int:
 @pytest.fixture
 def broker_down() -> Iterator[None]:
     """The current Celery app publishes to a Redis port where nothing listens."""
-    dead = Celery("dead-broker", broker=f"redis://127.0.0.1:{_closed_port()}/0")
+    # Broker and result backend both on the dead Redis, as production has them on one Redis: publishing
+    # must not first wait on the result channel (it retried 20 × 1 s and raised RuntimeError).
+    dead_url = f"redis://127.0.0.1:{_closed_port()}/0"
+    dead = Celery("dead-broker", broker=dead_url, backend=dead_url)
     dead.conf.broker_connection_timeout = 1
     dead.set_current()
     try:

@@ -1,0 +1,1 @@
+"""Load scripts for issue 9 (docs/reliability-drills.md): `python -m hardening.load.redemption_day`."""
