@@ -106,8 +106,9 @@ SCENARIOS: list[Scenario] = [
         floor="select",
         headers={"Authorization": "Token {token}"},
         description=(
-            "the county's assessment for this year so far (county_admin): one GROUP BY grid with conditional "
-            "aggregates over every case filed this year, rolled up to townships, and the village heat map"
+            "the county's assessment for this year so far (county_admin): the per-grid counters kept by "
+            "triggers (grids 0005) plus the open cases past their deadline, summed into villages by "
+            "PostgreSQL, and the village heat map"
         ),
         max_server_p99_ms=200,
     ),
