@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,8 +25,14 @@ from common.errors import DomainError
 # GB 11643-1999: weights of the first 17 digits and the check character for each sum mod 11.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII only: Python's \d also matches Arabic-Indic and other digits, which int() would read.
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+
+
+def _half_width(raw: str) -> str:
+    """Full-width digits, letters and signs (４２０６…Ｘ, ＋８６) as ASCII: Chinese IMEs type them."""
+    return unicodedata.normalize("NFKC", raw or "")
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,7 @@ def id_number_parse(raw: str) -> IdNumber:
 
     Raises DomainError(field="id_number") with the reason in Chinese.
     """
-    value = (raw or "").strip().upper().replace(" ", "")
+    value = _half_width(raw).strip().upper().replace(" ", "")
     if not _ID_RE.match(value):
         raise DomainError(
             "id_number_format", _("身份证号应为18位，前17位为数字，末位为数字或X。"), field="id_number"
@@ -69,7 +76,7 @@ def id_number_parse(raw: str) -> IdNumber:
 
 def phone_parse(raw: str) -> str:
     """Validate a mainland mobile number (11 digits starting 13–19); accepts +86 and spaces or dashes."""
-    value = re.sub(r"[\s-]", "", raw or "")
+    value = re.sub(r"[\s-]", "", _half_width(raw))
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("0086"):

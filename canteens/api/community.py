@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from canteens import access
+from canteens.api.fields import HourMinuteField
 from canteens.models import OrderStatus, SiteKind, VolunteerHours
 from canteens.selectors import community as selectors
 from canteens.selectors.community import ListFilters
@@ -130,8 +131,8 @@ class SessionOut(serializers.Serializer):
     site = serializers.IntegerField(source="site_id")
     site_name = serializers.CharField(source="site.name")
     held_on = serializers.DateField()
-    starts = serializers.TimeField(allow_null=True, format="%H:%M")
-    ends = serializers.TimeField(allow_null=True, format="%H:%M")
+    starts = HourMinuteField(allow_null=True)
+    ends = HourMinuteField(allow_null=True)
     subject = serializers.CharField()
     teacher = serializers.IntegerField(source="teacher_id")
     teacher_name = serializers.CharField(source="teacher.name")
@@ -426,7 +427,14 @@ def _schema(op: str, *, query: type[serializers.Serializer] | None = None, **kwa
     return extend_schema(tags=[TAG], operation_id=f"canteens_community_{op}", parameters=params, **kwargs)
 
 
-class VolunteerListApi(APIView):
+class _PagedList(APIView):
+    """A list answered a page at a time (`_page`): the schema then describes the page ({count, next,
+    previous, results}), not a bare array."""
+
+    pagination_class = PageNumberPagination
+
+
+class VolunteerListApi(_PagedList):
     @_schema("volunteer_list", query=ListQuery, responses={200: VolunteerRowOut(many=True)})
     def get(self, request: Request) -> Response:
         return _page(
@@ -461,7 +469,7 @@ class VolunteerDetailApi(APIView):
         return Response(VolunteerOut(volunteer).data)
 
 
-class SessionListApi(APIView):
+class SessionListApi(_PagedList):
     @_schema("session_list", query=ListQuery, responses={200: SessionOut(many=True)})
     def get(self, request: Request) -> Response:
         sessions = selectors.session_list(request.user, _filters(request)).prefetch_related("attendees")
@@ -529,7 +537,7 @@ class ClassroomTotalsApi(APIView):
         return Response(ClassroomTotalsOut({"site": site.pk, **totals.__dict__}).data)
 
 
-class HoursListApi(APIView):
+class HoursListApi(_PagedList):
     @_schema("volunteer_hours_list", query=ListQuery, responses={200: HoursOut(many=True)})
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.hours_list(request.user, _filters(request)), HoursOut)
@@ -575,7 +583,7 @@ class HoursDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProductListApi(APIView):
+class ProductListApi(_PagedList):
     @_schema("product_list", query=ListQuery, responses={200: ProductOut(many=True)})
     def get(self, request: Request) -> Response:
         from canteens.models import WorkshopProduct
@@ -622,7 +630,7 @@ class ProductDetailApi(APIView):
         return Response(ProductOut(services.product_update(actor=request.user, product=product, **data)).data)
 
 
-class WorkerListApi(APIView):
+class WorkerListApi(_PagedList):
     @_schema("worker_list", query=ListQuery, responses={200: WorkerOut(many=True)})
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.worker_list(request.user, _filters(request)), WorkerOut)
@@ -665,7 +673,7 @@ class WorkerLeaveApi(APIView):
         return Response(WorkerOut(_worker_visible(request, id)).data)
 
 
-class OrderListApi(APIView):
+class OrderListApi(_PagedList):
     @_schema("order_list", query=ListQuery, responses={200: OrderOut(many=True)})
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.order_list(request.user, _filters(request)), OrderOut)
@@ -714,7 +722,7 @@ class OrderCancelApi(APIView):
         return Response(OrderOut(order).data)
 
 
-class WageListApi(APIView):
+class WageListApi(_PagedList):
     @_schema("wage_list", query=ListQuery, responses={200: WageOut(many=True)})
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.wage_list(request.user, _filters(request)), WageOut)
@@ -737,7 +745,7 @@ class WageListApi(APIView):
         return Response(WageOut(wage).data, status=status.HTTP_201_CREATED)
 
 
-class ServiceListApi(APIView):
+class ServiceListApi(_PagedList):
     @_schema("station_service_list", query=ListQuery, responses={200: ServiceOut(many=True)})
     def get(self, request: Request) -> Response:
         from canteens.models import StationService
@@ -780,7 +788,7 @@ class ServiceDetailApi(APIView):
         return Response(ServiceOut(service).data)
 
 
-class LogListApi(APIView):
+class LogListApi(_PagedList):
     @_schema("service_log_list", query=ListQuery, responses={200: LogOut(many=True)})
     def get(self, request: Request) -> Response:
         return _page(request, self, selectors.log_list(request.user, _filters(request)), LogOut)

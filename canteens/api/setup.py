@@ -173,13 +173,15 @@ class EnrolmentListApi(generics.ListAPIView):
         if site.kind != SiteKind.CANTEEN:
             return Enrolment.objects.none()
         params = self.request.query_params
-        status_param = params.get("status", "open")
+        # NUL characters dropped: PostgreSQL cannot hold them in a string (the query failed, a 500).
+        status_param = params.get("status", "open").replace("\x00", "")
         tier = params.get("tier")
         return enrolment_selectors.enrolments_list(
             site,
             status="" if status_param == "all" else status_param,
-            tier_id=int(tier) if tier and tier.isdigit() else None,
-            q=params.get("q", ""),
+            # ASCII digits only: "²".isdigit() is true, int("²") fails.
+            tier_id=int(tier) if tier and tier.isascii() and tier.isdigit() else None,
+            q=params.get("q", "").replace("\x00", ""),
         )
 
     @extend_schema(

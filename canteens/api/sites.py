@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from canteens import access
+from canteens.api.fields import HourMinuteField
 from canteens.models import MealSlot, Site, SiteKind
 from canteens.selectors import sites as selectors
 from canteens.services import sites as services
@@ -43,8 +44,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 class SlotOut(serializers.Serializer):
     kind = serializers.CharField()
     kind_display = serializers.CharField(source="get_kind_display")
-    starts = serializers.TimeField(format="%H:%M")
-    ends = serializers.TimeField(format="%H:%M")
+    starts = HourMinuteField()
+    ends = HourMinuteField()
     is_active = serializers.BooleanField()
 
 
@@ -94,11 +95,17 @@ class SiteIn(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
 
 
+# PostgreSQL's bigint: a larger id cannot be compared with a key column (the query would fail, a 500).
+_ID_MAX = 2**63 - 1
+
+
 def _int(value: Any) -> int | None:
+    """The id in a filter, or None (the filter is ignored) for a blank, non-numeric or out-of-range one."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= _ID_MAX else None
 
 
 class SiteListApi(generics.ListAPIView):

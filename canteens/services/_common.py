@@ -31,16 +31,18 @@ def yuan_to_fen(
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise DomainError("bad_amount", _("金额格式不对，例如 4.50。"), field=field) from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount < 0:
         raise DomainError("bad_amount", _("金额格式不对，例如 4.50。"), field=field)
-    fen = int(amount * 100)
-    if fen > maximum:
+    # The range before quantize(): a figure like 1e30 would overflow the decimal context there.
+    if amount > Decimal(maximum) / 100:
         raise DomainError(
             "amount_too_large",
             _("金额不能超过 %(max)s 元。") % {"max": f"{maximum / 100:.2f}"},
             field=field,
         )
-    return fen
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("bad_amount", _("金额格式不对，例如 4.50。"), field=field)
+    return int(amount * 100)
 
 
 def percent_to_bp(value: Any, *, field: str) -> int | None:

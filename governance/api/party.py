@@ -244,14 +244,27 @@ class PartyOrgFilter(django_filters.FilterSet):
         fields = ["kind", "parent"]
 
 
+YEAR_JOINED_MESSAGE = gettext_lazy("入党年份应为 1900 到 2100 之间的整数。")
+
+
 class PartyMemberFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=MembershipStage.choices, label=gettext_lazy("发展阶段"))
     category = django_filters.ChoiceFilter(choices=MemberCategory.choices, label=gettext_lazy("党员类别"))
     organisation = django_filters.NumberFilter(
         method="filter_organisation", label=gettext_lazy("党组织编号（含下级党组织）")
     )
+    # Bounded: a year lookup builds dates, and 1e16 or -5 would fail there (a 500) instead of a 400.
     year_joined = django_filters.NumberFilter(
-        field_name="joined_on", lookup_expr="year", label=gettext_lazy("入党年份")
+        field_name="joined_on",
+        lookup_expr="year",
+        label=gettext_lazy("入党年份"),
+        min_value=1900,
+        max_value=2100,
+        decimal_places=0,
+        error_messages={
+            code: YEAR_JOINED_MESSAGE
+            for code in ("invalid", "min_value", "max_value", "max_decimal_places", "max_digits")
+        },
     )
     search = django_filters.CharFilter(
         field_name="resident__name", lookup_expr="contains", label=gettext_lazy("姓名")
@@ -421,7 +434,10 @@ class ShennongGatheringListApi(generics.GenericAPIView):
     serializer_class = GatheringOutputSerializer
     filter_backends: list[Any] = []
 
-    @extend_schema(tags=TAGS, operation_id="shennong_gatherings_list")
+    # many=True: the answer is a page of gatherings ({count, next, previous, results}), not one gathering.
+    @extend_schema(
+        tags=TAGS, operation_id="shennong_gatherings_list", responses=GatheringOutputSerializer(many=True)
+    )
     def get(self, request: Request) -> Response:
         gatherings = party_selectors.shennong_gathering_list(user=request.user)
         page = self.paginate_queryset(gatherings)  # type: ignore[arg-type]

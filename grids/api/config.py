@@ -57,6 +57,10 @@ def _admin_gate(user: Any) -> None:
 # --- categories ----------------------------------------------------------------------------------------
 
 
+# The category's sort_order is a PositiveSmallIntegerField: a larger one failed in the database (a 500).
+SORT_ORDER_MAX = 32767
+
+
 class CategoryOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]
@@ -76,7 +80,7 @@ class CategoryCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=40)
     code = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     is_mediable = serializers.BooleanField(required=False, allow_null=True, default=None)
-    sort_order = serializers.IntegerField(required=False, min_value=0, default=0)
+    sort_order = serializers.IntegerField(required=False, min_value=0, max_value=SORT_ORDER_MAX, default=0)
 
 
 class CategoryUpdateInputSerializer(serializers.Serializer):
@@ -84,7 +88,7 @@ class CategoryUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=40, required=False)
     is_mediable = serializers.BooleanField(required=False)
     is_active = serializers.BooleanField(required=False)
-    sort_order = serializers.IntegerField(required=False, min_value=0)
+    sort_order = serializers.IntegerField(required=False, min_value=0, max_value=SORT_ORDER_MAX)
 
 
 class CategoryListApi(APIView):
@@ -190,6 +194,10 @@ class CalendarDayInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
 
 
+CALENDAR_YEAR_MIN = 1900
+CALENDAR_YEAR_MAX = 2100
+
+
 def _query_date(request: Request, name: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(request.query_params.get(name, "")))
@@ -213,6 +221,14 @@ class CalendarListApi(APIView):
             year = int(request.query_params.get("year") or timezone.localdate().year)
         except ValueError:
             raise DomainError("year_invalid", _("年份应为四位数字。"), field="year") from None
+        # A date needs a year of 1..9999; beyond a plausible calendar the answer is a message, not a 500.
+        if not CALENDAR_YEAR_MIN <= year <= CALENDAR_YEAR_MAX:
+            raise DomainError(
+                "year_invalid",
+                _("年份应在 %(first)s 到 %(last)s 之间。")
+                % {"first": CALENDAR_YEAR_MIN, "last": CALENDAR_YEAR_MAX},
+                field="year",
+            )
         return Response(CalendarDayOutputSerializer(selectors.calendar_year(year).rows, many=True).data)
 
     @extend_schema(request=CalendarDayInputSerializer, responses=CalendarDayOutputSerializer, tags=TAGS)

@@ -37,6 +37,7 @@ from common.errors import NotFound
 from common.idempotency import idempotency_key_from
 from governance.models import PartyOrganisation, Region, RegionLevel
 from industry import access
+from industry.api.params import query_id, query_text
 from industry.models import (
     Business,
     BusinessKind,
@@ -63,11 +64,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _int(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return query_id(value, positive_only=True)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -543,7 +540,7 @@ class BusinessListApi(generics.GenericAPIView):
             village_id=_int(params.get("village")),
             chain_id=_int(params.get("chain")),
             active=params.get("active", ""),
-            q=(params.get("q") or "").strip()[:40],
+            q=query_text(params, "q", max_length=40),
             on=_today(),
         )
 

@@ -31,6 +31,7 @@ from common.errors import NotFound
 from common.idempotency import idempotency_key_from
 from governance.models import RegionLevel
 from industry import access
+from industry.api.params import query_id, query_year
 from industry.models import CollectiveIncome, IncomeSource
 from industry.selectors import economy as selectors
 from industry.services import economy as services
@@ -52,10 +53,7 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return query_id(value)
 
 
 class IncomeRowOut(serializers.Serializer):
@@ -78,7 +76,7 @@ class CollectiveIncomeListApi(generics.ListAPIView):
         region_id = _int(params.get("region"))
         if region_id is not None:
             region = selectors.region_get_visible(self.request.user, region_id)
-        return selectors.income_rows(self.request.user, year=_int(params.get("year")), region=region)
+        return selectors.income_rows(self.request.user, year=query_year(params), region=region)
 
     @extend_schema(
         tags=TAGS,
@@ -152,7 +150,7 @@ class VillageIncomeApi(APIView):
     )
     def get(self, request: Request, id: int) -> Response:
         region = selectors.region_get_visible(request.user, id)
-        year = _int(request.query_params.get("year")) or timezone.localdate().year - 1
+        year = query_year(request.query_params) or timezone.localdate().year - 1
         figures = selectors.region_year_totals(request.user, region, year=year)
         return Response(_year_body(region, year, figures["amounts_fen"], figures["last_total_fen"]))
 

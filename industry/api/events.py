@@ -27,6 +27,7 @@ from common.errors import NotFound
 from common.idempotency import idempotency_key_from
 from governance.models import Region
 from industry import access
+from industry.api.params import query_id, query_text, query_year
 from industry.models import Business, Event, EventKind, Exhibitor, Product, ProductCategory
 from industry.selectors import events as selectors
 from industry.services import events as services
@@ -42,11 +43,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _int(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return query_id(value, positive_only=True)
 
 
 # --- events -----------------------------------------------------------------------------------------
@@ -157,11 +154,11 @@ class EventListApi(generics.ListAPIView):
         kind = params.get("kind", "")
         return selectors.events_list(
             self.request.user,
-            year=_int(params.get("year")),
+            year=query_year(params),
             kind=kind if kind in EventKind.values else "",
             town_id=_int(params.get("town")),
-            series=(params.get("series") or "").strip()[:60],
-            q=(params.get("q") or "").strip()[:40],
+            series=query_text(params, "series", max_length=60),
+            q=query_text(params, "q", max_length=40),
             sort=params.get("sort", "-starts_on"),
         )
 
@@ -353,7 +350,7 @@ class ProductListApi(generics.ListAPIView):
             category=category if category in ProductCategory.values else "",
             chain_id=_int(params.get("chain")),
             township_id=_int(params.get("township")),
-            q=(params.get("q") or "").strip()[:40],
+            q=query_text(params, "q", max_length=40),
             sort=params.get("sort", "code"),
         )
 

@@ -32,6 +32,7 @@ from governance import access as governance_access
 from governance.models import PartyOrganisation, Region
 from industry import access
 from industry.api.economy import IDEMPOTENCY_HEADER
+from industry.api.params import query_id, query_text, query_year
 from industry.models import Business, JointCommunity, JointKind, JointMember, JointResult
 from industry.selectors import joint as selectors
 from industry.services import joint as services
@@ -46,10 +47,7 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return query_id(value)
 
 
 class JointMemberOut(serializers.Serializer):
@@ -211,9 +209,9 @@ class JointCommunityListApi(generics.ListAPIView):
         params = self.request.query_params
         return selectors.communities_list(
             self.request.user,
-            year=_int(params.get("year")) or selectors.default_year(),
+            year=query_year(params) or selectors.default_year(),
             kind=params.get("kind", "") if params.get("kind") in JointKind.values else "",
-            q=(params.get("q") or "")[:30],
+            q=query_text(params, "q", max_length=30),
         )
 
     @extend_schema(

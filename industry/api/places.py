@@ -28,6 +28,7 @@ from governance import access as governance_access
 from governance.models import Region
 from industry import access
 from industry.api.economy import IDEMPOTENCY_HEADER
+from industry.api.params import query_id, query_text
 from industry.models import DesignationKind, RegionDesignation
 from industry.selectors import places as selectors
 from industry.services import places as services
@@ -61,10 +62,7 @@ class DesignationIn(serializers.Serializer):
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return query_id(value)
 
 
 class DesignationListApi(generics.ListAPIView):
@@ -76,8 +74,9 @@ class DesignationListApi(generics.ListAPIView):
         rows = selectors.designations_visible(self.request.user)
         if params.get("kind") in DesignationKind.values:
             rows = rows.filter(kind=params["kind"])
-        if params.get("theme"):
-            rows = rows.filter(theme=params["theme"])
+        theme = query_text(params, "theme", max_length=60)
+        if theme:
+            rows = rows.filter(theme=theme)
         region_id = _int(params.get("region"))
         if region_id is not None:
             region = Region.objects.filter(pk=region_id).first()

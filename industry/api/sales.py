@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from common.errors import DomainError
 from common.idempotency import idempotency_key_from
 from industry import access
+from industry.api.params import query_id, query_text
 from industry.models import Event, Exhibitor, Product, ProductCategory, SalesChannel, SalesRecord, SalesSource
 from industry.selectors import sales as selectors
 from industry.services import sales as services
@@ -146,11 +147,7 @@ def _sale_values(event: Event, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
+    return query_id(value, positive_only=True)
 
 
 class EventSalesApi(generics.ListAPIView):
@@ -170,7 +167,7 @@ class EventSalesApi(generics.ListAPIView):
         filters = selectors.SaleFilters(
             day=day,
             channel=params.get("channel", ""),
-            platform=(params.get("platform") or "").strip()[:30],
+            platform=query_text(params, "platform", max_length=30),
             exhibitor_id=_int(params.get("exhibitor")),
             category=category if category in ProductCategory.values else "",
             product_id=_int(params.get("product")),

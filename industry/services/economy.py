@@ -92,16 +92,18 @@ def yuan_to_fen(value: Any, *, field: str, maximum: int, allow_blank: bool = Tru
         raise DomainError(
             "bad_amount", _("金额应为不小于 0 的数字（元），最多两位小数。"), field=field
         ) from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+    if not amount.is_finite() or amount < 0:
         raise DomainError("bad_amount", _("金额应为不小于 0 的数字（元），最多两位小数。"), field=field)
-    fen = int(amount * 100)
-    if fen > maximum:
+    # The range before quantize(): a figure like 1e30 would overflow the decimal context there.
+    if amount > Decimal(maximum) / 100:
         raise DomainError(
             "amount_too_large",
             _("金额不能超过 %(max)s 万元，请核对。") % {"max": f"{maximum // 1_000_000:,}"},
             field=field,
         )
-    return fen
+    if amount != amount.quantize(Decimal("0.01")):
+        raise DomainError("bad_amount", _("金额应为不小于 0 的数字（元），最多两位小数。"), field=field)
+    return int(amount * 100)
 
 
 def _fen_clean(value: Any, *, field: str, maximum: int) -> int | None:

@@ -55,7 +55,7 @@ def amount_fen_parse(value: Any, *, field: str = "amount_yuan") -> int:
     if not amount.is_finite() or amount <= 0:
         raise DomainError("bad_amount", AMOUNT_FORMAT, field=field)
     # Compared before quantize(): a figure like 1e30 would overflow the decimal context there.
-    if amount * 100 > AMOUNT_MAX_FEN:
+    if amount > Decimal(AMOUNT_MAX_FEN) / 100:
         raise DomainError("bad_amount", _("单条销售额不能超过 1000 万元，请核对。"), field=field)
     if amount != amount.quantize(Decimal("0.01")):
         raise DomainError("bad_amount", AMOUNT_FORMAT, field=field)
@@ -135,5 +135,5 @@ def date_parse(value: Any, *, field: str = "sold_on") -> dt.date:
         raise DomainError("bad_date", DATE_FORMAT, field=field)
     try:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
+    except (ValueError, OverflowError):  # 99999999999-1-1 overflows a C int before the range check
         raise DomainError("bad_date", DATE_FORMAT, field=field) from None

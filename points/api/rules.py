@@ -42,11 +42,12 @@ class RuleListApi(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[Rule]:
         params = self.request.query_params
+        # NUL characters dropped: PostgreSQL cannot hold them in a string (the query failed, a 500).
         return selectors.rules_visible(
             self.request.user,
-            category=params.get("category", ""),
+            category=params.get("category", "").replace("\x00", ""),
             active=params.get("active", ""),
-            query=params.get("q", "")[:50],
+            query=params.get("q", "").replace("\x00", "")[:50],
         )
 
     @extend_schema(tags=TAGS)

@@ -11,6 +11,7 @@ Who manages a store: a township admin of the store's township, or a county admin
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -82,15 +83,23 @@ def _text(value: str, *, field: str, maximum: int, required_message: str, too_lo
 
 
 def _positive_int(value: Any, *, field: str, maximum: int, message: str) -> int:
-    if isinstance(value, bool):
+    # A whole number only: 2.5 items or points must not become 2, nor an infinite float a 500.
+    if isinstance(value, bool) or (isinstance(value, float | Decimal) and not _is_whole(value)):
         raise DomainError(f"bad_{field}", message, field=field)
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise DomainError(f"bad_{field}", message, field=field) from None
     if number < 1 or number > maximum:
         raise DomainError(f"bad_{field}", message, field=field)
     return number
+
+
+def _is_whole(value: float | Decimal) -> bool:
+    """A finite number with nothing after the point (3.0 from an Excel cell is 3)."""
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value()
+    return math.isfinite(value) and value.is_integer()
 
 
 def yuan_to_fen(text: str | Decimal | int | None) -> int | None:
@@ -105,7 +114,13 @@ def yuan_to_fen(text: str | Decimal | int | None) -> int | None:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise DomainError("bad_value", _("金额格式不对，例如 12.50。"), field="value_yuan") from None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")) or amount * 100 > VALUE_MAX_FEN:
+    # Finite and in range before quantize(): NaN, Infinity or 1e30 would raise there instead of refusing.
+    if (
+        not amount.is_finite()
+        or amount < 0
+        or amount > Decimal(VALUE_MAX_FEN) / 100
+        or amount != amount.quantize(Decimal("0.01"))
+    ):
         raise DomainError("bad_value", _("金额格式不对，例如 12.50。"), field="value_yuan")
     return int(amount * 100)
 
