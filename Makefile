@@ -15,7 +15,7 @@ PYTEST_ARGS ?= -n 2 --durations=25
 SERIAL_ARGS ?= --durations=10
 DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-key-not-for-production-0123456789} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}
 
-.PHONY: help venv demo demo-pg test lint typecheck format bench bench-import bench-industry-import bench-smoke messages lock vendor clean
+.PHONY: help venv demo demo-pg test lint typecheck format bench bench-import bench-industry-import bench-smoke messages lock vendor clean fuzz drills backup restore audit soak
 
 help:
 	@echo "make demo    install, migrate, seed the demo county and serve http://127.0.0.1:8000 (SQLite, eager Celery)"
@@ -74,6 +74,26 @@ typecheck: lint
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Hardening (issue 9, docs/reliability.md): schema fuzzing as every demo role, fault drills on private
+# PostgreSQL and Redis instances, backup and restore of the database and uploaded media, dependency audit.
+fuzz: $(STAMP)
+	export $(TEST_ENV); $(BIN)/python scripts/services.py $(SERVICES_ARGS) -- $(BIN)/python -m hardening.fuzz $(FUZZ_ARGS)
+
+drills: $(STAMP)
+	export $(TEST_ENV); $(BIN)/python -m hardening.drills $(DRILLS_ARGS)
+
+backup: $(STAMP)
+	$(BIN)/python manage.py backup $(BACKUP_ARGS)
+
+restore: $(STAMP)
+	$(BIN)/python manage.py restore $(RESTORE_ARGS)
+
+soak: $(STAMP)
+	$(BIN)/python scripts/services.py $(SERVICES_ARGS) -- $(BIN)/python -m hardening.soak $(SOAK_ARGS)
+
+audit: $(STAMP)
+	$(BIN)/python -m hardening.audit $(AUDIT_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/services.py -- $(BIN)/python bench/run.py $(BENCH_ARGS)

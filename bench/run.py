@@ -306,8 +306,11 @@ def _log_tail(path: Path, lines: int = 20) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int, log_path: Path) -> Iterator[str]:
-    """Serve bench.settings on a free port of 127.0.0.1; yield the base URL; always stop it."""
+def gunicorn(env: dict[str, str], workers: int, log_path: Path, threads: int = 0) -> Iterator[str]:
+    """Serve bench.settings on a free port of 127.0.0.1; yield the base URL; always stop it. `threads`:
+    gthread workers with that many threads each (idle keep-alive connections do not hold a worker, as in
+    the deployed stack), keeping an idle connection 75 s as a phone between two taps needs; 0: sync
+    workers, the benchmarks' default."""
     port = free_port()
     command = [
         sys.executable,
@@ -318,8 +321,11 @@ def gunicorn(env: dict[str, str], workers: int, log_path: Path) -> Iterator[str]
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--worker-class",
-        "sync",
+        *(
+            ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", "75"]
+            if threads
+            else ["--worker-class", "sync"]
+        ),
         "--chdir",
         str(ROOT),
         "--no-control-socket",  # gunicorn's default control socket path is shared by every instance
@@ -331,7 +337,8 @@ def gunicorn(env: dict[str, str], workers: int, log_path: Path) -> Iterator[str]
         "warning",
     ]
     base_url = f"http://127.0.0.1:{port}"
-    log(f"starting gunicorn ({workers} sync workers) on {base_url}; its log: {log_path}")
+    kind = f"gthread workers × {threads} threads" if threads else "sync workers"
+    log(f"starting gunicorn ({workers} {kind}) on {base_url}; its log: {log_path}")
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
             command,

@@ -10,10 +10,12 @@ process at the start and the end.
 How: the benchmark harness (bench/run.py) prepares the database (the default demo county, the bench
 log-ins and fixtures of bench/fixtures.py, its rollups built), serves bench.settings with gunicorn, and
 each kind of user is one wrk process with its own connections and Lua script (bench/lua/), all started
-together. wrk is closed-loop: the rate is set by the connections; the probe adds one connection to every
-user kind per step (20 s each) until the p99 of any kind's answers passes 300 ms, and the soak runs at the
-last step that held. Every answer must be 2xx (the Lua scripts count the others). Processes measured:
-gunicorn's master and workers, the PostgreSQL backends serving the benchmark database, redis-server.
+together. The mix is a share of the total rate per kind (MIX below); each wrk connection waits a random
+think time (exponential, wrk's `delay()` hook) between its requests so that the kinds arrive at their
+shares of a target rate instead of as fast as the server answers. The probe raises the target rate step by
+step (20 s each) until the p99 of any kind's answers passes 300 ms; the soak runs at the last rate that
+held. Every answer must be 2xx (the Lua scripts count the others). Processes measured: gunicorn's master
+and workers, the PostgreSQL backends serving the benchmark database, redis-server.
 """
 
 from __future__ import annotations
@@ -47,16 +49,19 @@ DASHBOARD = Scenario(
     user="county_admin",
     description="the county dashboard's overview for this month (county_admin, session)",
 )
-# The mix: (scenario, connections at step 1). Filing costs ~50 ms of server time, a queue page ~60 ms;
-# one connection each is a village's day compressed into seconds.
-MIX: list[tuple[str, int]] = [
-    ("grids-file", 1),
-    ("grids-queue-village", 1),
-    ("grids-queue-township", 1),
-    ("points-redeem", 1),
-    ("canteens-checkin", 1),
-    ("dashboard-overview", 1),
+# The mix: (scenario, share of the requests). A working day's traffic: canteens checking elders in at
+# lunch and tills on a redemption day are most of it; grid leaders file, villages and townships triage,
+# county staff glance at the dashboard.
+MIX: list[tuple[str, float]] = [
+    ("canteens-checkin", 0.30),
+    ("points-redeem", 0.30),
+    ("grids-file", 0.10),
+    ("grids-queue-village", 0.15),
+    ("grids-queue-township", 0.10),
+    ("dashboard-overview", 0.05),
 ]
+CONNECTIONS = 2  # per kind: its requests overlap a little, as users do
+RATES = (5, 10, 15, 20, 30, 40, 50, 60, 80, 100)  # target requests per second, all kinds together
 
 
 def _scenario(name: str) -> Scenario:
@@ -122,26 +127,37 @@ def _ppid(pid: int) -> int:
         return 0
 
 
+def think_ms(share: float, rate: float) -> float:
+    """The mean pause of each of a kind's connections between requests for the kind to send `share` of
+    `rate` requests per second (the answer's own time makes the rate a little lower: it is measured)."""
+    return 1000.0 * CONNECTIONS / (share * rate)
+
+
 def run_mix(
     base_url: str,
     contexts: dict[str, dict[str, str]],
-    step: int,
+    rate: float,
     duration: int,
     script_dir: Path,
 ) -> dict[str, dict[str, Any]]:
-    """All the mix's wrk processes at once, `step` × their base connections each; their results."""
+    """All the mix's wrk processes at once, paced to `rate` requests per second in all; their results."""
     running: dict[str, subprocess.Popen[str]] = {}
-    for name, base in MIX:
+    for name, share in MIX:
         target = _scenario(name)
-        script = script_dir / f"{target.name}.lua"
-        if not script.exists():
-            script.write_text(
-                target.lua_source() + "\n" + harness.REPORT_LUA.read_text(encoding="utf-8"), encoding="utf-8"
-            )
-        connections = base * step
+        script = script_dir / f"{target.name}-{rate:g}.lua"
+        pace = (
+            f"\nlocal think_ms = {think_ms(share, rate):.1f}\n"
+            "function delay() return math.floor(-math.log(1 - math.random()) * think_ms) end\n"
+        )
+        script.write_text(
+            target.lua_source() + "\n" + harness.REPORT_LUA.read_text(encoding="utf-8") + pace,
+            encoding="utf-8",
+        )
+        connections = CONNECTIONS
         context = contexts[target.user]
         command = [harness.wrk_binary(), "-t", "1", "-c", str(connections), "-d", f"{duration}s"]
-        command += ["--timeout", "10s", "-s", str(script)]
+        # wrk counts a connection as timed out from its last request, think time included: long enough.
+        command += ["--timeout", "120s", "-s", str(script)]
         for header in target.header_lines(context):
             command += ["-H", header]
         command.append(base_url + target.url_path(context))
@@ -188,9 +204,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hardening.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=600, help="seconds of the soak (600)")
     parser.add_argument("--probe-seconds", type=int, default=20, help="seconds per probe step (20)")
-    parser.add_argument("--max-step", type=int, default=6, help="most connections per user kind (6)")
-    parser.add_argument("--step", type=int, help="skip the probe: soak at this many connections per kind")
-    parser.add_argument("--workers", type=int, default=5, help="gunicorn sync workers (5)")
+    parser.add_argument("--rate", type=float, help="skip the probe: soak at this many requests per second")
+    parser.add_argument("--workers", type=int, default=5, help="gunicorn workers (5)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per gunicorn worker (gthread, as deployed; 4): a user thinking between requests "
+        "keeps a connection open, which would hold a sync worker",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="the skeleton county, 2 s steps, a 3 s soak: the harness works"
     )
@@ -199,7 +221,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.scale = "default"
     if args.quick:
-        args.duration, args.probe_seconds, args.max_step, args.scale = 3, 2, 1, "skeleton"
+        args.duration, args.probe_seconds, args.scale = 3, 2, "skeleton"
+        args.rate = args.rate or 60.0  # short think times: every kind answers within the 3 s
         args.workers = 2
     return args
 
@@ -226,37 +249,40 @@ def main(argv: list[str]) -> int:
             harness.manage(env, "rollup", "--full")
         record["load_average_start"] = harness.report.load_average()
         log_path = args.results_dir / f"soak-gunicorn-{stamp}.log"
-        with harness.gunicorn(env, args.workers, log_path) as base_url, tempfile.TemporaryDirectory() as tmp:
+        with (
+            harness.gunicorn(env, args.workers, log_path, threads=args.threads) as base_url,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
             script_dir = Path(tmp)
             photo = script_dir / "phone-photo.jpg"
             fixtures.phone_photo(photo)
             users = [_scenario(name).user for name, _ in MIX]
             contexts = harness.run_context(base_url, users, {**shared, "photo": str(photo)})
             harness.log("warming up the mix")
-            run_mix(base_url, contexts, 1, args.probe_seconds, script_dir)
-            step = args.step or 0
+            run_mix(base_url, contexts, RATES[0], args.probe_seconds, script_dir)
+            rate = float(args.rate or 0)
             probes: list[dict[str, Any]] = []
-            if not step:
-                for candidate in range(1, args.max_step + 1):
+            if not rate:
+                for candidate in RATES:
                     results = run_mix(base_url, contexts, candidate, args.probe_seconds, script_dir)
                     p99 = worst_p99(results)
-                    probes.append({"step": candidate, "worst_p99_ms": p99, "results": results})
-                    harness.log(f"probe step {candidate}: worst p99 {p99:.1f} ms")
+                    probes.append({"rate": candidate, "worst_p99_ms": p99, "results": results})
+                    harness.log(f"probe at {candidate} req/s: worst p99 {p99:.1f} ms")
                     for line in summary_lines(results):
                         harness.log(line)
                     if p99 >= P99_LIMIT_MS:
                         break
-                    step = candidate
-                if not step:
-                    step = 1
-                    harness.log("even one connection per kind passes 300 ms: soaking at one")
+                    rate = candidate
+                if not rate:
+                    rate = RATES[0]
+                    harness.log(f"even {rate} req/s passes 300 ms: soaking at it")
             record["probes"] = probes
             port = base_url.rsplit(":", 1)[1]
             before = {label: _memory_kib(pid) for label, pid in processes(port, db_name).items()}
-            harness.log(f"soak: {args.duration} s at {step} connection(s) per user kind")
-            results = run_mix(base_url, contexts, step, args.duration, script_dir)
+            harness.log(f"soak: {args.duration} s at a target of {rate:g} req/s")
+            results = run_mix(base_url, contexts, rate, args.duration, script_dir)
             after = {label: _memory_kib(pid) for label, pid in processes(port, db_name).items()}
-        record |= {"step": step, "soak": results, "rss_kib": {"start": before, "end": after}}
+        record |= {"rate": rate, "soak": results, "rss_kib": {"start": before, "end": after}}
         record["load_average_end"] = harness.report.load_average()
     except harness.BenchError as exc:
         print(f"soak: {exc}", file=sys.stderr)
@@ -266,7 +292,9 @@ def main(argv: list[str]) -> int:
             json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
         shutil.rmtree(media_root, ignore_errors=True)
-    print(f"soak at {step} connection(s) per user kind for {args.duration} s:")
+    print(
+        f"soak at a target of {rate:g} req/s for {args.duration} s (worst p99 {worst_p99(results):.1f} ms):"
+    )
     print("\n".join(summary_lines(results)))
     print("memory (MiB)         RSS start    end  change | private start    end  change")
     for label in sorted(set(before) | set(after), key=_natural):
