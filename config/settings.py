@@ -301,7 +301,7 @@ CONTENT_SECURITY_POLICY = {
 # AXES_FAILURE_LIMIT wrong passwords for one username from one address lock that pair out for
 # AXES_COOLOFF_MINUTES; the login page and POST /api/v1/auth/token/ answer 429 with a Chinese message
 # (common.middleware.login_locked_response). An admin unlocks with `manage.py axes_reset_username NAME`
-# (or axes_reset for everyone; docs/reliability-security.md). AXES_ENABLED=0 turns it off. The test
+# (or axes_reset for everyone; docs/reliability.md). AXES_ENABLED=0 turns it off. The test
 # client's login() has no request and is never counted (common.authentication.LoginThrottleBackend).
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))

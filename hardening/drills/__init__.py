@@ -1,4 +1,4 @@
-"""Fault and recovery drills (issue 9 "Faults" and "Recovery"; docs/reliability-drills.md).
+"""Fault and recovery drills (issue 9 "Faults" and "Recovery"; docs/reliability.md).
 
 `make drills` = `python -m hardening.drills`: each drill runs on a private PostgreSQL and Redis (free
 ports, a temporary directory) and asserts that every write the API acknowledged is in the database

@@ -1,1 +1,1 @@
-"""Load scripts for issue 9 (docs/reliability-drills.md): `python -m hardening.load.redemption_day`."""
+"""Load scripts for issue 9 (docs/reliability.md): `python -m hardening.load.redemption_day`."""

@@ -2,7 +2,7 @@
 same key with another body) end to end on its own private PostgreSQL and Redis (free ports, so it fights
 no other test over the machine's servers), through gunicorn. The template database is copied from the
 suite's migrated test database instead of migrating again (DRILLS_TEMPLATE_FROM), which keeps it well
-under a minute. The full set is `make drills` (docs/reliability-drills.md)."""
+under a minute. The full set is `make drills` (docs/reliability.md)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ money in yuan, points and stock quantities, dates in Chinese formats.
 The contract each one keeps: whatever is typed, the answer is the clean value or a DomainError with a
 Chinese message next to the field — never another exception (which would be a 500). Valid input built
 from the rules (an ID number with its right check character, an amount in fen) comes back exactly.
-docs/reliability-fuzz.md lists these parsers and what each property asserts.
+docs/reliability.md lists these parsers and what each property asserts.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Regressions found by the schema fuzzer and the property tests (issue 9, docs/reliability-fuzz.md)."""
+"""Regressions found by the schema fuzzer and the property tests (issue 9, docs/reliability.md)."""
 
 from __future__ import annotations
 

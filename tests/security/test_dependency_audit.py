@@ -1,5 +1,5 @@
 """hardening.audit's verdict from pip-audit's JSON: a pin counts as clean only when a service audited it.
-(The run itself needs a vulnerability service on the network: `make audit`, docs/reliability-security.md.)"""
+(The run itself needs a vulnerability service on the network: `make audit`, docs/reliability.md.)"""
 
 from __future__ import annotations
 
