@@ -304,12 +304,19 @@ def main(argv: list[str]) -> int:
             f"  {label:20} {rss0:9.1f} {rss1:6.1f} {rss1 - rss0:+7.1f} | "
             f"{anon0:13.1f} {anon1:6.1f} {anon1 - anon0:+7.1f}"
         )
-    failed = [name for name, r in results.items() if r["non2xx"]]
-    if failed:
-        print(f"soak: answers that were not 2xx in {failed}", file=sys.stderr)
-        return 1
     print(f"raw results: {args.results_dir / f'soak-{stamp}.json'}")
-    return 0
+    failures = [f"not 2xx in {name}" for name, r in results.items() if r["non2xx"]]
+    failures += [f"socket errors in {name}" for name, r in results.items() if sum(r["errors"].values())]
+    worst = worst_p99(results)
+    total = sum(r["requests_per_s"] for r in results.values())
+    if worst >= P99_LIMIT_MS and not args.quick:
+        failures.append(f"p99 {worst:.1f} ms at the lowest rate")
+    summary = f"{total:.1f} req/s for {args.duration} s, worst p99 {worst:.1f} ms"
+    print(
+        f"soak: {'PASS' if not failures else 'FAIL'} — {summary}"
+        + (f"; {'; '.join(failures)}" if failures else "")
+    )
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from industry.models import (
     RegionDesignation,
     SalesImportJob,
     SalesRecord,
+    SalesRollup,
     TourismRecord,
 )
 from industry.services.places import designation_clean
@@ -199,6 +200,15 @@ class HouseholdProjectAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "chain")
     search_fields = ("title",)
     list_select_related = ("household", "chain")
+
+
+@admin.register(SalesRollup)
+class SalesRollupAdmin(ReadOnlyAdmin):
+    """Kept by a trigger from the sales records (industry/rollup.py): read here, never edited."""
+
+    list_display = ("event", "grain", "day", "channel", "platform", "product", "exhibitor", "amount_fen")
+    list_filter = ("grain",)
+    list_select_related = ("event", "product", "exhibitor")
 
 
 @admin.register(Employment)

@@ -35,6 +35,7 @@ from canteens.models import (
     Enrolment,
     Meal,
     MealCorrection,
+    PriceRule,
     Settlement,
     Site,
     SitePhoto,
@@ -204,6 +205,8 @@ PARAMS: dict[str, Param] = {
 # Where a parameter means something else on one URL (by the URL's name): `pk` everywhere, and the few
 # names two apps use for different things.
 ROUTES: dict[str, dict[str, Param]] = {
+    # `rule_id` is a points rule elsewhere: here a canteen's price rule.
+    "canteens:rule_end": {"rule_id": Obj(PriceRule, "site__region__path")},
     "canteens:settlement": {"pk": Obj(Settlement, "site__region__path")},
     "canteens:claim_print": {"pk": Obj(Settlement, "site__region__path")},
     "canteens:photo_delete": {"photo_id": Obj(SitePhoto, "site__region__path")},

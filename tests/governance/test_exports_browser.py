@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from governance import tasks
+from common import dispatch
 from governance.models import ExportJob, ExportStatus
 from governance.services import exports as export_services
 from tests.browser_fixtures import login
@@ -31,7 +31,7 @@ def test_phone_export_shows_the_progress_bar_until_the_download_link(request, mo
     # Queued but not sent: the page has to poll while the test plays the worker.
     sent: list[int] = []
     monkeypatch.setattr(export_services, "SYNC_MAX_ROWS", 0)
-    monkeypatch.setattr(tasks.export_run, "delay", sent.append)
+    monkeypatch.setattr(dispatch, "_publish", lambda name, args: sent.append(args[0]))
 
     login(page, "grid_leader")
     page.goto("/governance/households/?member_tag=left_behind_elderly")
