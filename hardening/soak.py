@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -216,7 +217,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="the skeleton county, 2 s steps, a 3 s soak: the harness works"
     )
-    parser.add_argument("--db-name", help="benchmark database (default: DATABASE_URL's name + _bench)")
+    parser.add_argument("--db-name", help="its database (default: DATABASE_URL's name + _soak)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS, help="where the JSON record goes")
     args = parser.parse_args(argv)
     args.scale = "default"
@@ -239,7 +240,11 @@ def main(argv: list[str]) -> int:
     record: dict[str, Any] = {"started": stamp, "settings": settings | {"p99_limit_ms": P99_LIMIT_MS}}
     media_root = tempfile.mkdtemp(prefix="xiangzhi-soak-media-")
     try:
-        url, db_name = harness.bench_database_url(database_url, args.db_name, args.scale)
+        # Its own database, never the benchmarks': `make test` runs the bench smoke beside the soak smoke,
+        # and its fixtures (check-ins, tills, log-ins) must not change under the soak's feet.
+        base = urlsplit(database_url).path.lstrip("/") or "xiangzhi"
+        default_name = f"{base}_soak" + ("" if args.scale == "default" else f"_{args.scale}")
+        url, db_name = harness.bench_database_url(database_url, args.db_name or default_name, args.scale)
         env = harness.bench_env(url, redis_url, 600, media_root)
         shared = harness.prepare_database(url, db_name, env, False, args.scale)
         if not (ROOT / "staticfiles" / "staticfiles.json").exists():
