@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -29,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 
 def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
+    """Log-in required (an anonymous visitor goes to the log-in page); a domain error with status 404
+    renders the not-found page (nothing leaks), one with status 403 the forbidden page (both keep the
+    message); any other domain error propagates."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -38,6 +41,8 @@ def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBa
         except DomainError as error:
             if error.status == 404:
                 raise Http404(str(error.message)) from None
+            if error.status == 403:
+                raise PermissionDenied(str(error.message)) from None
             raise
 
     return login_required(wrapper)

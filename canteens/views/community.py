@@ -17,13 +17,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -41,6 +39,7 @@ from canteens.selectors.community import ListFilters
 from canteens.services import community as services
 from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages
 from governance.audit import audit_record
 from governance.models import AuditAction
 
@@ -48,21 +47,6 @@ REQUIRED = gettext_lazy("请填写此项。")
 PAGE_SIZE = 50
 BAD_DATE = gettext_lazy("请输入有效的日期，如 2026-03-08。")
 BAD_TIME = gettext_lazy("请输入有效的时间，例如 15:30。")
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A 404 domain error renders the not-found page (nothing leaks); the page needs a log-in."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def _form_error(form: forms.Form, error: DomainError) -> None:
@@ -466,7 +450,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 @require_GET
-@_pages
+@pages
 def community_list(request: HttpRequest, which: str) -> HttpResponseBase:
     """One cross-site list (see LISTS), filtered, paginated, exportable (?export=xlsx)."""
     spec = LISTS.get(which)
@@ -564,7 +548,7 @@ def _month_links(year: int, month: int) -> dict[str, str]:
 
 
 @require_GET
-@_pages
+@pages
 def workshop_summary(request: HttpRequest) -> HttpResponseBase:
     """The month's figures per workshop (orders, wages paid, workers), totals, Excel."""
     year, month = _month(request)
@@ -629,7 +613,7 @@ def workshop_summary(request: HttpRequest) -> HttpResponseBase:
 
 
 @require_GET
-@_pages
+@pages
 def station_summary(request: HttpRequest) -> HttpResponseBase:
     """The month's service log per red station (entries, people served, by service), totals, Excel."""
     year, month = _month(request)
@@ -932,7 +916,7 @@ def _fail(form: forms.Form, error: DomainError) -> None:
 
 
 @require_GET
-@_pages
+@pages
 def classroom(request: HttpRequest, site_id: int) -> HttpResponse:
     site = access.site_get_visible(request.user, site_id)
     if site.kind != SiteKind.CLASSROOM:
@@ -958,7 +942,7 @@ def classroom(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def session_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.CLASSROOM)
@@ -1011,7 +995,7 @@ def session_create(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def volunteer_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = access.site_get_runnable(request.user, site_id)
@@ -1042,7 +1026,7 @@ def volunteer_create(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def volunteer_edit(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     volunteer = selectors.volunteer_get_runnable(request.user, volunteer_id)
@@ -1075,7 +1059,7 @@ def volunteer_edit(request: HttpRequest, volunteer_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def hours_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = access.site_get_runnable(request.user, site_id)
@@ -1124,7 +1108,7 @@ def _session_children(site: Site, session: ClassSession) -> list[Any]:
     return named + children
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     session = selectors.session_get_runnable(request.user, session_id)
@@ -1188,7 +1172,7 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def session_delete(request: HttpRequest, session_id: int) -> HttpResponse:
     session = selectors.session_get_runnable(request.user, session_id)
@@ -1248,7 +1232,7 @@ def _locked_page(request: HttpRequest, *, site: Site, title: Any, back: str, day
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def hours_edit(request: HttpRequest, hours_id: int) -> HttpResponse:
     row = selectors.hours_get_runnable(request.user, hours_id)
@@ -1297,7 +1281,7 @@ def hours_edit(request: HttpRequest, hours_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def hours_delete(request: HttpRequest, hours_id: int) -> HttpResponse:
     row = selectors.hours_get_runnable(request.user, hours_id)
@@ -1349,7 +1333,7 @@ def hours_delete(request: HttpRequest, hours_id: int) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def workshop(request: HttpRequest, site_id: int) -> HttpResponse:
     site = access.site_get_visible(request.user, site_id)
     if site.kind != SiteKind.WORKSHOP:
@@ -1391,7 +1375,7 @@ def _rate_fen(form: forms.Form) -> int | None:
         return None
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.WORKSHOP)
@@ -1417,7 +1401,7 @@ def product_create(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
     from canteens.models import WorkshopProduct
@@ -1479,7 +1463,7 @@ def _workshop_residents(site: Site, q: str) -> list[Any]:
     return list(queryset.order_by("name", "id")[:200])
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def worker_add(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.WORKSHOP)
@@ -1534,7 +1518,7 @@ def _workshop_residents_by_id(site: Site, resident_id: int) -> list[Any]:
     )
 
 
-@_pages
+@pages
 @require_POST
 def worker_leave(request: HttpRequest, worker_id: int) -> HttpResponse:
     worker = selectors.worker_get_runnable(request.user, worker_id)
@@ -1553,7 +1537,7 @@ def worker_leave(request: HttpRequest, worker_id: int) -> HttpResponse:
     return redirect("canteens:workshop", worker.site_id)
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def order_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.WORKSHOP)
@@ -1587,7 +1571,7 @@ def order_create(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_POST
 def order_state(request: HttpRequest, order_id: int) -> HttpResponse:
     """Deliver or cancel an open order from the workshop's page."""
@@ -1613,7 +1597,7 @@ def order_state(request: HttpRequest, order_id: int) -> HttpResponse:
     return redirect("canteens:workshop", order.site_id)
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def wage_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.WORKSHOP)
@@ -1662,7 +1646,7 @@ def wage_create(request: HttpRequest, site_id: int) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def station(request: HttpRequest, site_id: int) -> HttpResponse:
     site = access.site_get_visible(request.user, site_id)
     if site.kind != SiteKind.RED_STATION:
@@ -1685,7 +1669,7 @@ def station(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def service_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.RED_STATION)
@@ -1706,7 +1690,7 @@ def service_create(request: HttpRequest, site_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_POST
 def service_toggle(request: HttpRequest, service_id: int) -> HttpResponse:
     service = selectors.service_get_runnable(request.user, service_id)
@@ -1714,7 +1698,7 @@ def service_toggle(request: HttpRequest, service_id: int) -> HttpResponse:
     return redirect("canteens:station", service.site_id)
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def log_create(request: HttpRequest, site_id: int) -> HttpResponse:
     site = services.site_runnable_of_kind(request.user, site_id, SiteKind.RED_STATION)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
-from functools import wraps
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
+from common.views import pages
 from governance import access
 from governance.models import (
     ExportKind,
@@ -48,23 +47,6 @@ from governance.views.exports import export_new_url
 from governance.views.regions import region_picker_context
 
 PAGE_SIZE = 20
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Domain errors on a page: 404 renders the not-found page (nothing leaks), 403 the forbidden one."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            if error.status == 403:
-                raise PermissionDenied(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def _querystring(params: QueryDict, **changes: str | None) -> str:
@@ -117,7 +99,7 @@ def _list_context(request: HttpRequest, filterset: Any, queryset: Any, *, kind: 
     }
 
 
-@_pages
+@pages
 @require_GET
 def household_list(request: HttpRequest) -> HttpResponse:
     filterset = people_selectors.household_filterset(user=request.user, filters=request.GET)
@@ -126,7 +108,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/people/household_list.html", context)
 
 
-@_pages
+@pages
 @require_GET
 def resident_list(request: HttpRequest) -> HttpResponse:
     filterset = people_selectors.resident_filterset(user=request.user, filters=request.GET)
@@ -146,7 +128,7 @@ def _export_redirect(request: HttpRequest, kind: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(export_new_url(kind, filters, full=request.GET.get("full") == "1"))
 
 
-@_pages
+@pages
 @require_GET
 def household_export(request: HttpRequest) -> HttpResponseBase:
     """The household list's export link (`full=1` for ID numbers, phones and addresses in clear): on to
@@ -154,7 +136,7 @@ def household_export(request: HttpRequest) -> HttpResponseBase:
     return _export_redirect(request, ExportKind.HOUSEHOLDS)
 
 
-@_pages
+@pages
 @require_GET
 def resident_export(request: HttpRequest) -> HttpResponseBase:
     """The resident list's export link: on to the export page (see household_export)."""
@@ -176,7 +158,7 @@ def _member_context(request: HttpRequest, household: Household) -> dict[str, Any
     }
 
 
-@_pages
+@pages
 @require_GET
 def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     household = people_selectors.household_detail(user=request.user, household_id=household_id)
@@ -186,7 +168,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @never_cache
-@_pages
+@pages
 @require_POST
 def resident_reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
     """The "查看完整信息" button: the member's card again with the clear values (htmx swaps it in);
@@ -215,7 +197,7 @@ def resident_reveal(request: HttpRequest, resident_id: int) -> HttpResponse:
     return render(request, "governance/people/household_detail.html", page_context)
 
 
-@_pages
+@pages
 @require_POST
 def household_head_set(request: HttpRequest, household_id: int, resident_id: int) -> HttpResponse:
     household = people_selectors.household_detail(user=request.user, household_id=household_id)
@@ -326,7 +308,7 @@ def _household_form_context(form: HouseholdForm, household: Household | None) ->
     return {"form": form, "household": household, "picker": picker}
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def household_create(request: HttpRequest) -> HttpResponse:
     initial: dict[str, Any] = {"idempotency_key": _fresh_key()}
@@ -355,7 +337,7 @@ def household_create(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/people/household_form.html", _household_form_context(form, None))
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def household_edit(request: HttpRequest, household_id: int) -> HttpResponse:
     household = people_selectors.household_detail(user=request.user, household_id=household_id)
@@ -446,7 +428,7 @@ class ResidentCreateForm(ResidentForm):
     idempotency_key = _key_field()
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def resident_create(request: HttpRequest, household_id: int) -> HttpResponse:
     household = people_selectors.household_detail(user=request.user, household_id=household_id)
@@ -490,7 +472,7 @@ def resident_create(request: HttpRequest, household_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def resident_edit(request: HttpRequest, resident_id: int) -> HttpResponse:
     resident = people_selectors.resident_detail(user=request.user, resident_id=resident_id)

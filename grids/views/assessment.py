@@ -6,14 +6,11 @@ selector (a constant number of queries), render.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import render
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -24,6 +21,7 @@ from django.views.decorators.http import require_GET
 from common.errors import DomainError
 from common.excel import xlsx_response
 from common.modules import MODULES_BY_SLUG
+from common.views import pages
 from governance.models import RegionLevel
 from grids.selectors import assessment as selectors
 
@@ -34,21 +32,6 @@ LEVEL_TITLES: dict[str, Any] = {
 }
 HEAT_LABELS = {"count": gettext_lazy("按上报件数"), "overdue": gettext_lazy("按超期占比")}
 GRAIN_LABELS = {"village": gettext_lazy("每村一格"), "grid": gettext_lazy("每网格一格")}
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            if error.status == 403:
-                raise PermissionDenied(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 class AssessmentFilterForm(forms.Form):
@@ -190,7 +173,7 @@ def _day(value: dt.date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-@_pages
+@pages
 @require_GET
 def assessment(request: HttpRequest) -> HttpResponse:
     paths = selectors.assessment_scope_paths(user=request.user)
@@ -275,7 +258,7 @@ def assessment(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_GET
 def assessment_export(request: HttpRequest) -> HttpResponseBase:
     """The table as shown (same filters, same level), with its total, as .xlsx."""

@@ -8,13 +8,11 @@ their field and keep what was typed; out of scope answers 404, a role that may o
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from functools import wraps
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
@@ -28,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from common.errors import DomainError
 from common.excel import xlsx_response
 from common.modules import MODULES_BY_SLUG
+from common.views import pages
 from governance.models import Household, Region, Resident, User
 from grids.models import Case, WorkKind
 from grids.selectors import worklog as selectors
@@ -38,23 +37,6 @@ PAGE_SIZE = 20
 EXPORT_MAX_ROWS = 50_000
 # Above this many writable grids the form first asks for the village (a township's or the county's staff).
 GRID_LIST_MAX = 200
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Domain errors on a page: 404 renders the not-found page (nothing leaks), 403 the forbidden one."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            if error.status == 403:
-                raise PermissionDenied(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def _querystring(params: QueryDict, **changes: str | None) -> str:
@@ -132,7 +114,7 @@ def _narrowing_choices(user: Any, village_id: int | None) -> tuple[list[Region],
     return villages, grids
 
 
-@_pages
+@pages
 @require_GET
 def work_log_list(request: HttpRequest) -> HttpResponse:
     """A grid's (or village's, or the whole scope's) work log: this month's counts per kind, filters,
@@ -173,7 +155,7 @@ def work_log_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_GET
 def work_log_export(request: HttpRequest) -> HttpResponseBase:
     """The list as filtered, as .xlsx (no personal data beyond the household number and head's name)."""
@@ -359,7 +341,7 @@ def _grid_picker(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def work_log_create(request: HttpRequest) -> HttpResponseBase:
     """The phone-first form: ?grid=<id> names the grid; without it the only writable grid is used, or
@@ -428,7 +410,7 @@ def work_log_create(request: HttpRequest) -> HttpResponseBase:
 # One entry, and its photos
 
 
-@_pages
+@pages
 @require_GET
 def work_log_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = selectors.work_log_detail(user=request.user, entry_id=entry_id)
@@ -445,7 +427,7 @@ def work_log_detail(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_GET
 def work_log_photo(request: HttpRequest, photo_id: int) -> FileResponse:
     """A photo of an entry in the user's scope (media is never served publicly: it shows residents)."""
@@ -515,7 +497,7 @@ def _term_initial() -> dict[str, Any]:
     return {"idempotency_key": _fresh_key(), "elected_on": today, "term_end": term_end}
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def grid_leaders(request: HttpRequest, grid_id: int) -> HttpResponseBase:
     """A grid's leaders, the current term first; village staff and above record a new election here."""

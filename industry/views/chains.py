@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages as common_pages
 from governance.audit import audit_record
 from governance.models import AuditAction, Region
 from industry import access
@@ -57,19 +57,20 @@ KIND_LABELS = dict(BusinessKind.choices)
 
 
 def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks); a 403 one too, for
-    someone who opened an editing page they may not use."""
+    """`common.views.pages` (log-in required; a 404 domain error renders the not-found page, nothing
+    leaks), except that a 403 domain error renders the not-found page too, for someone who opened an
+    editing page they may not use."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def hidden(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except DomainError as error:
-            if error.status in (403, 404):
+            if error.status == 403:
                 raise Http404(str(error.message)) from None
             raise
 
-    return login_required(wrapper)
+    return common_pages(hidden)
 
 
 def new_key() -> str:

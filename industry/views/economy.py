@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest
 from django.http.response import HttpResponseBase
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages as common_pages
 from industry import access
 from industry.models import IncomeSource
 from industry.selectors import economy as selectors
@@ -45,21 +45,17 @@ REQUIRED = gettext_lazy("请填写此项。")
 
 
 def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; no reading role in the industry module, or a 404 domain error: the not-found
-    page (nothing leaks)."""
+    """`common.views.pages` (log-in first, then 404/403 domain errors become the not-found/forbidden
+    page) around a check that the user holds a reading role in the industry module: without one, the
+    not-found page (nothing leaks)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not access.can_read_industry(request.user):
             raise Http404(_("未找到该页面，或者您没有权限。"))
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
+        return view(request, *args, **kwargs)
 
-    return login_required(wrapper)
+    return common_pages(guarded)
 
 
 def new_key() -> str:

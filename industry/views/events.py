@@ -9,14 +9,11 @@ top are shared with industry/views/sales.py and industry/views/hub.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages as pages  # re-exported: sales.py and hub.py take it from here
 from governance.audit import audit_record
 from governance.models import AuditAction, Region, RegionLevel, User
 from industry import access
@@ -55,21 +53,6 @@ def new_key() -> str:
 
 def key_field() -> forms.CharField:
     return forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-
-def pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def form_error(form: forms.Form, error: DomainError) -> None:

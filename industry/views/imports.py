@@ -8,15 +8,12 @@ Thin: each view parses its form, calls one selector or service and renders. The 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
-from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -30,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import DomainError
 from common.excel import XLSX_CONTENT_TYPE, xlsx_response
+from common.views import pages
 from industry import access
 from industry.models import Event, SalesImportJob, SalesImportStatus
 from industry.selectors import imports as selectors
@@ -37,21 +35,6 @@ from industry.services import imports as services
 
 PAGE_SIZE = 20
 ERRORS_PAGE_SIZE = 50
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Log-in required; a 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def _event_label(event: Event) -> str:
@@ -129,7 +112,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 
 @require_GET
-@_pages
+@pages
 def import_list(request: HttpRequest) -> HttpResponseBase:
     """The sales imports in scope: filter, sort, paginate, export (?export=xlsx)."""
     if not access.can_read_industry(request.user):
@@ -182,7 +165,7 @@ def import_list(request: HttpRequest) -> HttpResponseBase:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def import_create(request: HttpRequest) -> HttpResponse:
     if not services.sales_import_can_create(request.user):
@@ -221,7 +204,7 @@ def import_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def import_template(request: HttpRequest) -> FileResponse:
     response = FileResponse(
         services.sales_template_workbook(),
@@ -234,7 +217,7 @@ def import_template(request: HttpRequest) -> FileResponse:
 
 
 @require_GET
-@_pages
+@pages
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.sales_import_job_get(actor=request.user, job_id=pk)
     errors = selectors.sales_import_errors(job)
@@ -254,7 +237,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
     """The small document the detail page polls every second for its progress bar."""
     job = selectors.sales_import_job_get(actor=request.user, job_id=pk)
@@ -276,7 +259,7 @@ def import_progress(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @require_GET
-@_pages
+@pages
 def import_report(request: HttpRequest, pk: int) -> FileResponse:
     job = selectors.sales_import_job_get(actor=request.user, job_id=pk)
     if not selectors.sales_import_error_count(job):
@@ -293,7 +276,7 @@ def import_report(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @require_POST
-@_pages
+@pages
 def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job: SalesImportJob = selectors.sales_import_job_get(actor=request.user, job_id=pk)
     try:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -28,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from common.errors import DomainError
 from common.excel import xlsx_response
+from common.views import pages
 from governance import access as governance_access
 from governance.audit import audit_record
 from governance.models import AuditAction
@@ -41,21 +40,6 @@ from points.services import objections as objection_services
 
 PAGE_SIZE = 30
 BATCH_RULES_MAX = 8
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def _form_error(form: forms.Form, error: DomainError) -> None:
@@ -134,7 +118,7 @@ class ProposeForm(forms.Form):
         resident_field.choices = [("", _("（不指定）")), *residents]
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def award_propose(request: HttpRequest) -> HttpResponse:
     """申报: household picker in the grid, rule picker by category, resident, date, note, photos."""
@@ -193,7 +177,7 @@ def award_propose(request: HttpRequest) -> HttpResponse:
 # --- batch -----------------------------------------------------------------------------------------
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def award_batch(request: HttpRequest) -> HttpResponse:
     """The batch form: all active households of one grid × the chosen items, for one date in a month.
@@ -306,7 +290,7 @@ def award_batch(request: HttpRequest) -> HttpResponse:
 # --- review queue ----------------------------------------------------------------------------------
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def award_review_queue(request: HttpRequest) -> HttpResponse:
     """The village reviewer's queue: approve or reject (with a reason) each, or bulk approve."""
@@ -372,7 +356,7 @@ def _list_filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-@_pages
+@pages
 def award_list(request: HttpRequest) -> HttpResponse:
     filters = _list_filters(request)
     status = filters["status"]
@@ -466,7 +450,7 @@ def _award_headers() -> list[str]:
     ]
 
 
-@_pages
+@pages
 @require_GET
 def award_list_export(request: HttpRequest) -> HttpResponseBase:
     """The award list as filtered on its page (status, village, grid, household, period, search), newest
@@ -512,7 +496,7 @@ def award_list_export(request: HttpRequest) -> HttpResponseBase:
     )
 
 
-@_pages
+@pages
 @require_GET
 def award_review_export(request: HttpRequest) -> HttpResponseBase:
     """The review queue as on its page (the proposed awards the user may review, oldest first), as .xlsx;
@@ -558,7 +542,7 @@ class ObjectionDecideForm(forms.Form):
     )
 
 
-@_pages
+@pages
 def award_detail(request: HttpRequest, award_id: int) -> HttpResponse:
     award = selectors.award_detail(request.user, award_id)
     from points import access
@@ -577,7 +561,7 @@ def award_detail(request: HttpRequest, award_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_POST
 def objection_decide(request: HttpRequest, objection_id: int) -> HttpResponse:
     objection = selectors.objection_get_reviewable(request.user, objection_id)
@@ -613,7 +597,7 @@ def objection_decide(request: HttpRequest, objection_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_POST
 def award_void(request: HttpRequest, award_id: int) -> HttpResponse:
     award = selectors.award_detail(request.user, award_id)

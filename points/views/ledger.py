@@ -8,37 +8,19 @@ names the household head with a partly masked name and never shows an ID number 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import segno
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 
-from common.errors import DomainError
+from common.views import pages
 from governance.models import Household, Region
 from governance.pii import mask_name
 from points.models import Account
 from points.selectors import ledger as selectors
 from points.services.cards import card_accounts_open
-
-
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """A 404 domain error renders the not-found page (nothing leaks)."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
 
 
 def card_qr_svg(card_code: str) -> SafeString:
@@ -66,7 +48,7 @@ def _card(household: Household, account: Account, grid: Region) -> dict[str, Any
     }
 
 
-@_pages
+@pages
 def household_account(request: HttpRequest, household_id: int) -> HttpResponse:
     """The household's points account: balance, pending points with the awards under notice, and one
     page of its statement (newest first)."""
@@ -90,7 +72,7 @@ def household_account(request: HttpRequest, household_id: int) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     """The household's printable points card (opens its account first if it has none)."""
     household, _account = selectors.household_account(request.user, household_id)
@@ -100,7 +82,7 @@ def household_card(request: HttpRequest, household_id: int) -> HttpResponse:
     return render(request, "points/ledger/card.html", {"cards": [card], "household": household})
 
 
-@_pages
+@pages
 def grid_cards(request: HttpRequest, grid_id: int) -> HttpResponse:
     """Every registered household's card of a grid on one sheet, for printing."""
     grid = selectors.grid_get_for_cards(request.user, grid_id)

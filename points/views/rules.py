@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.errors import DomainError
+from common.views import pages
 from governance import access as governance_access
 from governance.models import Region, RegionLevel
 from points import access
@@ -21,7 +22,7 @@ from points.models import CapPeriod, ExpiryMode, RuleCategory
 from points.selectors import rules as selectors
 from points.services import policy as policy_services
 from points.services import rules as services
-from points.views.awards import _form_error, _pages
+from points.views.awards import _form_error
 
 
 class RuleForm(forms.Form):
@@ -62,7 +63,7 @@ def _manageable_regions(user: Any) -> list[Region]:
     return list(Region.objects.filter(scope, level__in=services.RULE_LEVELS).order_by("path")[:300])
 
 
-@_pages
+@pages
 def rule_list(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     if category not in RuleCategory.values:
@@ -91,7 +92,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def rule_create(request: HttpRequest) -> HttpResponse:
     regions = _manageable_regions(request.user)
@@ -126,7 +127,7 @@ def rule_create(request: HttpRequest) -> HttpResponse:
     return render(request, "points/rules/form.html", {"form": form, "rule": None})
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = selectors.rule_get_visible(request.user, rule_id)
@@ -158,7 +159,7 @@ def rule_edit(request: HttpRequest, rule_id: int) -> HttpResponse:
     return render(request, "points/rules/form.html", {"form": form, "rule": rule})
 
 
-@_pages
+@pages
 @require_POST
 def rule_toggle(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = selectors.rule_get_visible(request.user, rule_id)
@@ -178,7 +179,7 @@ class PolicyForm(forms.Form):
     clearing_day = forms.IntegerField(label=gettext_lazy("清零日"), min_value=1, max_value=28)
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def township_policy(request: HttpRequest, township_id: int) -> HttpResponse:
     township = Region.objects.filter(pk=township_id, level=RegionLevel.TOWNSHIP).first()

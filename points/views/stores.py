@@ -27,12 +27,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.errors import DomainError
+from common.views import pages
 from governance.models import Region, User
 from points.models import DayStatus, Item, StockKind, Store
 from points.selectors import stores as selectors
 from points.services import days as day_services
 from points.services import stores as services
-from points.views.awards import _form_error, _pages
+from points.views.awards import _form_error
 
 REQUIRED = gettext_lazy("请填写此项。")
 
@@ -241,7 +242,7 @@ def day_title(date: dt.date, starts: dt.time | None, ends: dt.time | None, note:
 
 
 @require_GET
-@_pages
+@pages
 def store_list(request: HttpRequest) -> HttpResponse:
     """The stores the user sees, with item count, stock value and open or upcoming days."""
     rows = selectors.store_rows(request.user)
@@ -259,7 +260,7 @@ def store_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def store_create(request: HttpRequest) -> HttpResponse:
     regions = selectors.regions_for_new_store(request.user)
@@ -289,7 +290,7 @@ def store_create(request: HttpRequest) -> HttpResponse:
     return render(request, "points/stores/store_form.html", {"form": form, "store": None})
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def store_edit(request: HttpRequest, store_id: int) -> HttpResponse:
     store = selectors.store_get_managed(request.user, store_id)
@@ -309,7 +310,7 @@ def store_edit(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def store_detail(request: HttpRequest, store_id: int) -> HttpResponse:
     """The store's page: items with stock, redemption days, clerks."""
     store = selectors.store_get_managed(request.user, store_id)
@@ -334,7 +335,7 @@ def _detail_context(store: Store, clerk_form: ClerkForm) -> dict[str, Any]:
 # --- items ----------------------------------------------------------------------------------------
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def item_create(request: HttpRequest, store_id: int) -> HttpResponse:
     store = selectors.store_get_managed(request.user, store_id)
@@ -362,7 +363,7 @@ def item_create(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "points/stores/item_form.html", {"form": form, "store": store, "item": None})
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.item_get_managed(request.user, item_id)
@@ -398,7 +399,7 @@ def item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def item_ledger(request: HttpRequest, item_id: int) -> HttpResponse:
     """The item's stock ledger: every movement with the on-hand after it, newest first."""
     item = selectors.item_with_value(selectors.item_get_managed(request.user, item_id))
@@ -419,7 +420,7 @@ def _stock_page(request: HttpRequest, item: Item, form: forms.Form, template: st
     return render(request, template, {"form": form, "item": item, "store": item.store}, status=status)
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def item_stock_in(request: HttpRequest, item_id: int) -> HttpResponse:
     """入库: a purchase or a donation, with its source and money value in yuan."""
@@ -452,7 +453,7 @@ def item_stock_in(request: HttpRequest, item_id: int) -> HttpResponse:
     return _stock_page(request, item, form, "points/stores/stock_in.html")
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def item_adjust(request: HttpRequest, item_id: int) -> HttpResponse:
     """盘点调整: the change after a count, with a reason; never below zero."""
@@ -488,7 +489,7 @@ def item_adjust(request: HttpRequest, item_id: int) -> HttpResponse:
 # --- clerks ---------------------------------------------------------------------------------------
 
 
-@_pages
+@pages
 @require_POST
 def clerk_grant(request: HttpRequest, store_id: int) -> HttpResponse:
     store = selectors.store_get_managed(request.user, store_id)
@@ -511,7 +512,7 @@ def clerk_grant(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "points/stores/detail.html", _detail_context(store, form), status=400)
 
 
-@_pages
+@pages
 @require_POST
 def clerk_revoke(request: HttpRequest, store_id: int, user_id: int) -> HttpResponse:
     store = selectors.store_get_managed(request.user, store_id)
@@ -530,7 +531,7 @@ def _detail_url(store: Store) -> str:
 # --- redemption days ------------------------------------------------------------------------------
 
 
-@_pages
+@pages
 @require_http_methods(["GET", "POST"])
 def day_create(request: HttpRequest, store_id: int) -> HttpResponse:
     store = selectors.store_get_managed(request.user, store_id)
@@ -555,7 +556,7 @@ def day_create(request: HttpRequest, store_id: int) -> HttpResponse:
     return render(request, "points/stores/day_form.html", {"form": form, "store": store})
 
 
-@_pages
+@pages
 @require_POST
 def day_state(request: HttpRequest, day_id: int) -> HttpResponse:
     """Open or close a day from the store's page; opening goes straight to its till."""

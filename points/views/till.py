@@ -5,18 +5,16 @@ its open/close buttons. Thin: parse, call one selector or service, render. Out o
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from common.errors import DomainError
+from common.views import pages
 from points.models import Account, DayStatus, Item
 from points.selectors import till as selectors
 from points.services import days as day_services
@@ -24,21 +22,8 @@ from points.services import redemptions as services
 from points.services.stores import store_can_manage
 
 
-def _pages(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            if error.status == 404:
-                raise Http404(str(error.message)) from None
-            raise
-
-    return login_required(wrapper)
-
-
 @require_GET
-@_pages
+@pages
 def till_home(request: HttpRequest) -> HttpResponse:
     """The days whose till the user may run (today's first)."""
     days = list(selectors.days_for_till(request.user)[:30])
@@ -58,7 +43,7 @@ def _quantities(request: HttpRequest, items: list[Item]) -> dict[int, int]:
     return quantities
 
 
-@_pages
+@pages
 def till_page(request: HttpRequest, day_id: int) -> HttpResponse:
     """GET: search (?q=) and the chosen household (?household=) with the item grid. POST: confirm."""
     day = selectors.day_get_for_till(request.user, day_id)
@@ -123,7 +108,7 @@ def till_page(request: HttpRequest, day_id: int) -> HttpResponse:
 
 
 @require_GET
-@_pages
+@pages
 def till_receipt(request: HttpRequest, redemption_id: int) -> HttpResponse:
     receipt = selectors.receipt_get(request.user, redemption_id)
     balance_after, balance_now = selectors.receipt_balances(receipt)
@@ -144,7 +129,7 @@ def till_receipt(request: HttpRequest, redemption_id: int) -> HttpResponse:
 
 
 @require_POST
-@_pages
+@pages
 def till_return(request: HttpRequest, redemption_id: int, line_id: int) -> HttpResponse:
     receipt = selectors.receipt_get(request.user, redemption_id)
     line = receipt.lines.filter(pk=line_id).first()
@@ -172,7 +157,7 @@ def till_return(request: HttpRequest, redemption_id: int, line_id: int) -> HttpR
 
 
 @require_GET
-@_pages
+@pages
 def till_summary(request: HttpRequest, day_id: int) -> HttpResponse:
     day = selectors.day_get_for_till(request.user, day_id)
     return render(
@@ -188,7 +173,7 @@ def till_summary(request: HttpRequest, day_id: int) -> HttpResponse:
 
 
 @require_POST
-@_pages
+@pages
 def till_day_state(request: HttpRequest, day_id: int) -> HttpResponse:
     """Open or close the day (the store's managers)."""
     day = selectors.day_get_for_till(request.user, day_id)
