@@ -51,7 +51,11 @@ register(
                     f"SELECT p.created_at AS at, {DAY} AS day, h.grid_id AS region_id, "  # noqa: S608
                     f"CASE WHEN {EFFECTIVE_KIND} = 'award' THEN p.amount ELSE 0 END AS m0, "
                     f"CASE WHEN {EFFECTIVE_KIND} = 'redemption' THEN -p.amount ELSE 0 END AS m1, "
-                    "p.amount AS m2 "
+                    "p.amount AS m2, "
+                    # points.households_awarded's member, for the full rebuild that reads these rows once
+                    # for both sources (its rebuilt_from): NULL unless an award posting of points.
+                    "CASE WHEN t.kind = 'award' AND p.amount > 0 THEN a.household_id END "
+                    "AS awarded_household "
                     f"FROM {POSTINGS} p JOIN {TRANSACTIONS} t ON t.id = p.transaction_id "
                     f"JOIN {ACCOUNTS} a ON a.id = p.account_id AND a.kind = 'household' "
                     f"JOIN {HOUSEHOLDS} h ON h.id = a.household_id "
@@ -122,6 +126,9 @@ register(
         # A reversal is a new transaction of kind 'reversal': it never takes a household out, and
         # postings are append-only, so a pass adds the new award postings' (month, household) pairs.
         members_only_grow=True,
+        # Its rows are points.postings' award postings of points: the full rebuild reads the 10 million
+        # postings once for both.
+        rebuilt_from=("points.postings", "awarded_household"),
     ),
     metrics=[
         Metric(

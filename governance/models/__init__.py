@@ -60,6 +60,7 @@ from governance.models.regions import (
     User,
 )
 from governance.models.rollups import (
+    METRIC_TYPE,
     MetricFact,
     MetricMember,
     RollupKind,
@@ -72,6 +73,7 @@ __all__ = [
     "EXPORT_FINISHED_STATUSES",
     "FINISHED_STATUSES",
     "LEVEL_DEPTH",
+    "METRIC_TYPE",
     "AuditAction",
     "AuditEvent",
     "ExportJob",

@@ -93,6 +93,13 @@ class Source:
     # instead of recomputing the touched pairs from all their rows. It needs one id feed (append-only
     # rows) and each part's `id_column`. The nightly window and the full rebuild still recompute.
     members_only_grow: bool = False
+    # A distinct source whose rows are a subset of a summed source's rows (the same joins, a narrower
+    # filter) may say so, so that the full rebuild reads those rows once for both: (the summed source's
+    # name, the column of that source's parts holding this source's member id, NULL for rows that are
+    # not members). The rebuild then counts DISTINCT (month of day, region, that column) over the summed
+    # source's rows where it is not NULL; every other pass and --verify use this source's own parts,
+    # which must select exactly those members (tests/rollups prove the two agree).
+    rebuilt_from: tuple[str, str] | None = None
     # What a reader should know about the rule (docs/rollups.md lists them).
     rule: str = ""
 
@@ -125,6 +132,13 @@ def register(*, source: Source, metrics: Iterable[Metric]) -> None:
             f"source {source.name}: members_only_grow needs a distinct source, one id feed and each "
             "part's id_column"
         )
+    if source.rebuilt_from is not None:
+        base = _REGISTRY.sources.get(source.rebuilt_from[0])
+        if not source.distinct or base is None or base.distinct or base.time_kind != source.time_kind:
+            raise ValueError(
+                f"source {source.name}: rebuilt_from names a summed source registered before it, of the "
+                "same time kind, and only a distinct source may be rebuilt from one"
+            )
     for metric in metrics:
         if metric.source != source.name or metric.distinct != source.distinct:
             raise ValueError(f"metric {metric.name} does not match its source {source.name}")

@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from governance.models import MetricFact, MetricMember, Region, RegionMove
+from governance.models import METRIC_TYPE, MetricFact, MetricMember, Region, RegionMove
 from governance.rollups.registry import Part, Source
 
 FACTS = MetricFact._meta.db_table
@@ -180,7 +180,7 @@ def fact_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[s
     values = []
     for i, name in enumerate(source.metrics):
         params[f"metric_{i}"] = name
-        values.append(f"(%(metric_{i})s, k.m{i})")
+        values.append(f"(%(metric_{i})s::{METRIC_TYPE}, k.m{i})")
     with_clause = (
         f"WITH {mv_cte}{_rid_cte(scope)}src AS ({_src(source, scope, params)}), "  # noqa: S608
         f"g AS (SELECT s.day, s.region_id, {moved} AS moved_path, {sums} FROM src s {join} "
@@ -189,7 +189,7 @@ def fact_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[s
         f"{', '.join(f'g.m{i}' for i in range(n))} FROM g {RID_JOIN}) "
     )
     final = (
-        f"SELECT v.metric::varchar AS metric, k.day, {K_IDS}, v.value "  # noqa: S608
+        f"SELECT v.metric, k.day, {K_IDS}, v.value "  # noqa: S608
         f"FROM k CROSS JOIN LATERAL (VALUES {', '.join(values)}) AS v(metric, value) "
         f"WHERE v.value <> 0 {_township_where(scope, params)}"
     )
@@ -208,7 +208,7 @@ def member_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple
         f"k AS (SELECT g.day, {_ids_of_k()}, g.member_id FROM g {RID_JOIN}) "
     )
     final = (
-        f"SELECT %(metric_0)s::varchar AS metric, k.day AS month, {K_IDS}, k.member_id "  # noqa: S608
+        f"SELECT %(metric_0)s::{METRIC_TYPE} AS metric, k.day AS month, {K_IDS}, k.member_id "  # noqa: S608
         f"FROM k WHERE TRUE {_township_where(scope, params)}"
     )
     return with_clause, final
@@ -279,6 +279,49 @@ def insert_sql(source: Source, scope: Scope, params: dict[str, Any], *, into: st
     )
 
 
+def shared_insert_sql(
+    summed: Source,
+    derived: Source,
+    scope: Scope,
+    params: dict[str, Any],
+    *,
+    facts_into: str,
+    members_into: str,
+) -> str:
+    """One statement writing the facts of `summed` into `facts_into` and the members of `derived` (a
+    distinct source rebuilt from it: Source.rebuilt_from) into `members_into`, reading the summed
+    source's rows once (materialized) for both: what insert_sql does for each alone, without joining
+    the same millions of source rows twice. Returns one row: (facts written, members written)."""
+    if derived.rebuilt_from is None or derived.rebuilt_from[0] != summed.name:
+        raise ValueError(f"{derived.name} is not rebuilt from {summed.name}")
+    member = derived.rebuilt_from[1]
+    mv_cte, moved, join = _moves(scope)
+    n = len(summed.metrics)
+    sums = ", ".join(f"SUM(s.m{i})::bigint AS m{i}" for i in range(n))
+    values = []
+    for i, name in enumerate(summed.metrics):
+        params[f"metric_{i}"] = name
+        values.append(f"(%(metric_{i})s::{METRIC_TYPE}, k.m{i})")
+    params["derived_metric"] = derived.metrics[0]
+    group = f"GROUP BY 1, 2{', 3' if scope.moves else ''}"
+    facts = ", ".join((*KEY, "value"))
+    return (
+        f"WITH {mv_cte}{_rid_cte(scope)}src AS MATERIALIZED ({_src(summed, scope, params)}), "  # noqa: S608
+        f"g AS (SELECT s.day, s.region_id, {moved} AS moved_path, {sums} FROM src s {join} {group}), "
+        f"k AS (SELECT g.day, {_ids_of_k()}, {', '.join(f'g.m{i}' for i in range(n))} FROM g {RID_JOIN}), "
+        f"facts_in AS (INSERT INTO {facts_into} ({facts}) SELECT v.metric, k.day, {K_IDS}, v.value "
+        f"FROM k CROSS JOIN LATERAL (VALUES {', '.join(values)}) AS v(metric, value) WHERE v.value <> 0 "
+        "RETURNING 1), "
+        "gm AS (SELECT DISTINCT date_trunc('month', s.day)::date AS day, s.region_id, "
+        f"{moved} AS moved_path, s.{member} AS member_id FROM src s {join} WHERE s.{member} IS NOT NULL), "
+        f"km AS (SELECT g.day, {_ids_of_k()}, g.member_id FROM gm g {RID_JOIN}), "
+        f"members_in AS (INSERT INTO {members_into} ({', '.join(MEMBER_KEY)}) "
+        f"SELECT %(derived_metric)s::{METRIC_TYPE}, km.day, {K_IDS.replace('k.', 'km.')}, km.member_id "
+        "FROM km RETURNING 1) "
+        "SELECT (SELECT COUNT(*) FROM facts_in), (SELECT COUNT(*) FROM members_in)"
+    )
+
+
 def add_members_sql(source: Source, scope: Scope, params: dict[str, Any]) -> str:
     """The member rows of a distinct `source` over `scope` (its new rows: Scope.ids) added to the
     stored ones, those already there left alone (ON CONFLICT DO NOTHING): the incremental write of a
@@ -307,7 +350,7 @@ def verify_sql(source: Source, since: dt.date | None, params: dict[str, Any]) ->
         scope = Scope(ranges=((start, far),) if start else None)
         with_clause, final = member_select(source, scope, params)
         params["v_metrics"] = list(source.metrics)
-        stored_where = "metric = ANY(%(v_metrics)s)"
+        stored_where = f"metric = ANY(%(v_metrics)s::{METRIC_TYPE}[])"
         if start:
             params["v_since"] = start
             stored_where += " AND month >= %(v_since)s"
@@ -324,7 +367,7 @@ def verify_sql(source: Source, since: dt.date | None, params: dict[str, Any]) ->
     scope = Scope(ranges=((since, far),) if since else None)
     with_clause, final = fact_select(source, scope, params)
     params["v_metrics"] = list(source.metrics)
-    stored_where = "metric = ANY(%(v_metrics)s)"
+    stored_where = f"metric = ANY(%(v_metrics)s::{METRIC_TYPE}[])"
     if since:
         params["v_since"] = since
         stored_where += " AND day >= %(v_since)s"

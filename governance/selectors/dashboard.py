@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from common.errors import NotFound
 from governance import access
-from governance.models import Region, RegionLevel
+from governance.models import METRIC_TYPE, Region, RegionLevel
 from governance.rollups import engine, registry
 from governance.rollups.selectors import CHILD_LEVEL, DASHBOARD_ROLES, LEVEL_COLUMN
 from governance.rollups.sql import FACTS, MEMBERS
@@ -479,8 +479,8 @@ def _facts_where(
     column: str, region_id: int, summed: list[str], last: list[str], start: dt.date, end: dt.date
 ) -> tuple[str, list[Any]]:
     return (
-        f"{column} = %s AND ((metric = ANY(%s) AND day >= %s AND day <= %s) "
-        "OR (metric = ANY(%s) AND day <= %s))",
+        f"{column} = %s AND ((metric = ANY(%s::{METRIC_TYPE}[]) AND day >= %s AND day <= %s) "
+        f"OR (metric = ANY(%s::{METRIC_TYPE}[]) AND day <= %s))",
         [region_id, summed, start, end, last, end],
     )
 
@@ -529,7 +529,8 @@ def figures_read(
     if distinct:
         rows = _fetch(
             f"SELECT metric, {child_column}, GROUPING({child_column}), COUNT(DISTINCT member_id) "  # noqa: S608
-            f"FROM {MEMBERS} WHERE {column} = %s AND metric = ANY(%s) AND month >= %s AND month <= %s "
+            f"FROM {MEMBERS} WHERE {column} = %s AND metric = ANY(%s::{METRIC_TYPE}[]) "
+            "AND month >= %s AND month <= %s "
             f"GROUP BY GROUPING SETS ((metric, {child_column}), (metric))",
             [region_id, distinct, engine.month_start(start), engine.month_start(end)],
         )
@@ -593,7 +594,8 @@ def _trends(
     if distinct:
         rows = _fetch(
             f"SELECT metric, month, COUNT(DISTINCT member_id) FROM {MEMBERS} "  # noqa: S608
-            f"WHERE {place.column} = %s AND metric = ANY(%s) AND month >= %s AND month <= %s GROUP BY 1, 2",
+            f"WHERE {place.column} = %s AND metric = ANY(%s::{METRIC_TYPE}[]) "
+            "AND month >= %s AND month <= %s GROUP BY 1, 2",
             [place.region.pk, distinct, engine.month_start(start), engine.month_start(end)],
         )
         for metric, month, value in rows:

@@ -27,10 +27,26 @@ def indexes(table: str) -> list[tuple[str, str]]:
         return [(name, definition) for name, definition in cursor.fetchall()]
 
 
+def columns(table: str) -> list[tuple[str, str, bool, str | None]]:
+    """(name, type, NOT NULL, default) of each column, in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+            "pg_get_expr(d.adbin, d.adrelid) "
+            "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            [table],
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def test_a_rebuild_into_empty_facts_swaps_in_exact_indexed_tables():
     w = f.world_make()
     history(w)
     before = {FACTS: indexes(FACTS), MEMBERS: indexes(MEMBERS)}
+    shapes = {FACTS: columns(FACTS), MEMBERS: columns(MEMBERS)}
+    assert shapes[FACTS][0] == ("metric", "rollup_metric", True, None)
+    assert shapes[FACTS][-2] == ("grid_id", "integer", True, "0")
     assert "governance_metricfact_pkey" in [name for name, _d in before[FACTS]]
     assert "rollup_fact_township" in [name for name, _d in before[FACTS]]
     result = engine.full_rebuild(progress=False)
@@ -38,6 +54,7 @@ def test_a_rebuild_into_empty_facts_swaps_in_exact_indexed_tables():
     assert f.stored_facts() == w.expected.fact_rows()
     assert f.stored_members() == w.expected.member_rows()
     assert {FACTS: indexes(FACTS), MEMBERS: indexes(MEMBERS)} == before
+    assert {FACTS: columns(FACTS), MEMBERS: columns(MEMBERS)} == shapes
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM pg_class WHERE relname LIKE %s", ["%\\_rebuild"])
         assert cursor.fetchone()[0] == 0
