@@ -1,0 +1,67 @@
+"""bench/dashboard.py runs (--quick, in its own process as it is run by hand) against this test database on
+the small demo county (seed_demo's "test" scale, facts not built: the bench builds them itself). Not a timed
+test: it checks that every target answers 200 and every figure is printed, not how fast anything is."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from django.db import connection
+
+from governance.demo import seed_demo_county
+from governance.models import MetricFact
+from tests.conftest import ROOT, merged_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.bench]
+
+TARGETS = [
+    "floor · /api/v1/me/",
+    "overview · county_admin",
+    "overview · county_admin → 城关镇",
+    "overview · township_admin (城关镇)",
+    "overview · village_secretary (新华村)",
+    "module grids · county_admin",
+    "module points · county_admin",
+    "module canteens · county_admin",
+    "module industry · county_admin",
+    "summary API · 谷城县",
+    "summary API · 城关镇",
+]
+
+
+def test_quick_run_answers_200_everywhere_and_prints_every_figure():
+    seed_demo_county(password="xiangzhi-demo", scale="test")
+    assert not MetricFact.objects.exists()
+    db = connection.settings_dict
+    auth = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
+    database_url = f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    done = subprocess.run(
+        [sys.executable, "bench/dashboard.py", "--quick"],
+        cwd=ROOT,
+        env=merged_env({"DATABASE_URL": database_url, "DEBUG": "0"}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    out = done.stdout
+    assert done.returncode == 0, out + done.stderr
+    assert all(line.startswith("[dashboard-bench] ") for line in out.splitlines()), out
+    assert f"database {db['NAME']}, DEBUG=False" in out
+    # The facts table was empty: the bench built it before measuring.
+    assert "full rebuild of the rollup facts (the facts table is empty)" in out
+    assert MetricFact.objects.exists()
+    assert re.search(r"year shown \d{4}; twins of the own-region pages use \d{4}", out), out
+    assert "1 warm-up and 2 timed requests per target, round-robin" in out
+    ms = r"\d+\.\d"
+    for name in TARGETS:
+        twin = "" if name.startswith("floor") else r" \(\d+ at [^)]+\)"
+        line = rf"\[dashboard-bench\] {re.escape(name)} +200 +{ms} +{ms} +{ms} +{ms} +{ms} +\d+{twin}$"
+        assert re.search(line, out, re.MULTILINE), (name, out)
+    assert "/api/v1/dashboard/summary/?region=420625000000&year=" in out
+    assert "quick run: no verdict" in out
+    assert "dashboard-bench: PASS" not in out
+    assert "dashboard-bench: FAIL" not in out
