@@ -80,6 +80,10 @@ def _moves(scope: Scope) -> tuple[str, str, str]:
 
 
 RID_JOIN = "JOIN rid r ON r.id = g.region_id"
+# Keeps PostgreSQL from pulling the grouped, id-joined subquery up into the unpivot below it: it would
+# otherwise unpivot first and look the region up once per metric (2.9 M probes instead of 1.2 M for
+# the points postings at county scale).
+FENCE = "OFFSET 0"
 K_IDS = "k.county_id, k.township_id, k.village_id, k.grid_id"
 
 
@@ -186,7 +190,7 @@ def fact_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[s
         f"g AS (SELECT s.day, s.region_id, {moved} AS moved_path, {sums} FROM src s {join} "
         f"GROUP BY 1, 2{', 3' if scope.moves else ''}), "
         f"k AS (SELECT g.day, {_ids_of_k()}, "
-        f"{', '.join(f'g.m{i}' for i in range(n))} FROM g {RID_JOIN}) "
+        f"{', '.join(f'g.m{i}' for i in range(n))} FROM g {RID_JOIN} {FENCE}) "
     )
     final = (
         f"SELECT v.metric, k.day, {K_IDS}, v.value "  # noqa: S608
@@ -308,7 +312,8 @@ def shared_insert_sql(
     return (
         f"WITH {mv_cte}{_rid_cte(scope)}src AS MATERIALIZED ({_src(summed, scope, params)}), "  # noqa: S608
         f"g AS (SELECT s.day, s.region_id, {moved} AS moved_path, {sums} FROM src s {join} {group}), "
-        f"k AS (SELECT g.day, {_ids_of_k()}, {', '.join(f'g.m{i}' for i in range(n))} FROM g {RID_JOIN}), "
+        f"k AS (SELECT g.day, {_ids_of_k()}, {', '.join(f'g.m{i}' for i in range(n))} FROM g {RID_JOIN} "
+        f"{FENCE}), "
         f"facts_in AS (INSERT INTO {facts_into} ({facts}) SELECT v.metric, k.day, {K_IDS}, v.value "
         f"FROM k CROSS JOIN LATERAL (VALUES {', '.join(values)}) AS v(metric, value) WHERE v.value <> 0 "
         "RETURNING 1), "
