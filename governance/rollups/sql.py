@@ -174,17 +174,24 @@ def _township_where(scope: Scope, params: dict[str, Any]) -> str:
     return "AND k.township_id = %(township)s"
 
 
+def _sums_and_values(source: Source, params: dict[str, Any]) -> tuple[str, list[str]]:
+    """A summed source's grouping sums (m0, m1, … over its rows `s`) and the VALUES rows that unpivot
+    them from `k` into (metric, value), its metric names bound as params metric_0, metric_1, …"""
+    sums = ", ".join(f"SUM(s.m{i})::bigint AS m{i}" for i in range(len(source.metrics)))
+    values = []
+    for i, name in enumerate(source.metrics):
+        params[f"metric_{i}"] = name
+        values.append(f"(%(metric_{i})s::{METRIC_TYPE}, k.m{i})")
+    return sums, values
+
+
 def fact_select(source: Source, scope: Scope, params: dict[str, Any]) -> tuple[str, str]:
     """(WITH clause, final SELECT) giving the facts of a summed `source` over `scope`: columns
     metric, day, county_id, township_id, village_id, grid_id, value. Each (region, moved path) names
     one path and a path its ids, so each fact key comes out once."""
     mv_cte, moved, join = _moves(scope)
     n = len(source.metrics)
-    sums = ", ".join(f"SUM(s.m{i})::bigint AS m{i}" for i in range(n))
-    values = []
-    for i, name in enumerate(source.metrics):
-        params[f"metric_{i}"] = name
-        values.append(f"(%(metric_{i})s::{METRIC_TYPE}, k.m{i})")
+    sums, values = _sums_and_values(source, params)
     with_clause = (
         f"WITH {mv_cte}{_rid_cte(scope)}src AS ({_src(source, scope, params)}), "  # noqa: S608
         f"g AS (SELECT s.day, s.region_id, {moved} AS moved_path, {sums} FROM src s {join} "
@@ -301,11 +308,7 @@ def shared_insert_sql(
     member = derived.rebuilt_from[1]
     mv_cte, moved, join = _moves(scope)
     n = len(summed.metrics)
-    sums = ", ".join(f"SUM(s.m{i})::bigint AS m{i}" for i in range(n))
-    values = []
-    for i, name in enumerate(summed.metrics):
-        params[f"metric_{i}"] = name
-        values.append(f"(%(metric_{i})s::{METRIC_TYPE}, k.m{i})")
+    sums, values = _sums_and_values(summed, params)
     params["derived_metric"] = derived.metrics[0]
     group = f"GROUP BY 1, 2{', 3' if scope.moves else ''}"
     facts = ", ".join((*KEY, "value"))
