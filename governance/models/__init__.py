@@ -61,12 +61,15 @@ from governance.models.regions import (
 )
 from governance.models.rollups import (
     METRIC_TYPE,
+    MemberYear,
     MetricFact,
     MetricMember,
     RollupKind,
     RollupRun,
     RollupStatus,
     RollupWatermark,
+    VillageDayFact,
+    VillageMonthFact,
 )
 
 __all__ = [
@@ -89,6 +92,7 @@ __all__ = [
     "LeadershipPosition",
     "MemberCategory",
     "MemberTransfer",
+    "MemberYear",
     "MembershipStage",
     "MembershipStep",
     "MetricFact",
@@ -125,4 +129,6 @@ __all__ = [
     "TalentCategory",
     "TalentTraining",
     "User",
+    "VillageDayFact",
+    "VillageMonthFact",
 ]

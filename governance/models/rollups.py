@@ -63,6 +63,52 @@ class MetricFact(models.Model):
         return f"{self.metric} {self.day} {self.village_id}/{self.grid_id} = {self.value}"
 
 
+class CoarseFact(models.Model):
+    """The facts summed over the grids of each village (design.md §5's coarser facts): what a county's or a
+    township's dashboard reads instead of the day × grid rows (a county year of points.issued is about a
+    million of those, and about a hundred thousand of these per day grain, three thousand per month).
+
+    PostgreSQL keeps them: statement-level triggers on the facts table add each statement's changes
+    (migration 0010, governance/rollups/coarse.py), so they are exact at every commit, and the full
+    rebuild builds them with the facts. A value may be left at 0 where facts were deleted.
+    `rollup --verify` compares them with the facts."""
+
+    metric = MetricNameField(_("指标"), max_length=60)
+    county_id = models.IntegerField(_("县"))
+    township_id = models.IntegerField(_("乡镇"))
+    village_id = models.IntegerField(_("村（社区）"))
+    value = models.BigIntegerField(_("数值"))
+
+    class Meta:
+        abstract = True
+
+
+class VillageDayFact(CoarseFact):
+    pk = models.CompositePrimaryKey("metric", "day", "township_id", "village_id")
+    day = models.DateField(_("日期"))
+
+    class Meta:
+        verbose_name = _("村级指标日数据")
+        verbose_name_plural = _("村级指标日数据")
+        indexes = [models.Index(fields=["metric", "township_id", "day"], name="rollup_vday_township")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.day} {self.village_id} = {self.value}"
+
+
+class VillageMonthFact(CoarseFact):
+    pk = models.CompositePrimaryKey("metric", "month", "township_id", "village_id")
+    month = models.DateField(_("月份"))
+
+    class Meta:
+        verbose_name = _("村级指标月数据")
+        verbose_name_plural = _("村级指标月数据")
+        indexes = [models.Index(fields=["metric", "township_id", "month"], name="rollup_vmonth_township")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.month:%Y-%m} {self.village_id} = {self.value}"
+
+
 class MetricMember(models.Model):
     """One member (a resident, a household, a product) counted by a distinct metric in a month."""
 
@@ -86,6 +132,40 @@ class MetricMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.month:%Y-%m} {self.member_id}"
+
+
+class MemberYear(models.Model):
+    """The members behind a distinct metric per calendar year at the county, each township and each
+    village (design.md §5's coarser grain for distinct counts): a county's or a township's year counts
+    rows here (a person served in two villages is one row at the township) instead of de-duplicating a
+    year of monthly grid members (a county year of points.households_awarded is about 300,000 of those).
+
+    `level` 1 county (parent 0), 2 township (parent: the county), 3 village (parent: the township; a
+    township's own records are village 0, hence the parent in the key). `support` is the number of
+    member rows (month, grid) behind the row; PostgreSQL keeps it with statement-level triggers on the
+    members table (migration 0011, governance/rollups/coarse.py) and deletes a row when it reaches 0;
+    the full rebuild builds it with the members; `rollup --verify` compares it with them."""
+
+    pk = models.CompositePrimaryKey("metric", "year", "level", "region_id", "parent_id", "member_id")
+    metric = MetricNameField(_("指标"), max_length=60)
+    year = models.SmallIntegerField(_("年份"))
+    level = models.SmallIntegerField(_("层级"))
+    region_id = models.IntegerField(_("区域"))
+    parent_id = models.IntegerField(_("上级区域"))
+    member_id = models.BigIntegerField(_("对象"))
+    support = models.IntegerField(_("月度记录数"))
+
+    class Meta:
+        verbose_name = _("指标年度去重对象")
+        verbose_name_plural = _("指标年度去重对象")
+        # The primary key serves a region's own count; this one its children's (a county's townships,
+        # a township's villages).
+        indexes = [
+            models.Index(fields=["metric", "year", "level", "parent_id"], name="rollup_memberyear_parent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.year} L{self.level}/{self.region_id} {self.member_id}"
 
 
 class RollupWatermark(models.Model):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -48,7 +49,7 @@ from governance.models import (
     RollupStatus,
     RollupWatermark,
 )
-from governance.rollups import registry
+from governance.rollups import coarse, registry
 from governance.rollups.registry import Source
 from governance.rollups.sql import (
     FACTS,
@@ -577,6 +578,18 @@ def _index_definitions(table: str) -> list[tuple[str, str, str | None]]:
     return [(name, condef if conname else indexdef, conname) for name, indexdef, conname, condef in rows]
 
 
+def _trigger_definitions(table: str) -> list[str]:
+    """The CREATE TRIGGER statements of `table`'s own triggers (the coarse facts' on the facts table),
+    read from the catalog like its indexes, with the table's name left as {table}."""
+    rows = _fetch(
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+        "ORDER BY tgname",
+        [table],
+    )
+    pattern = re.compile(rf" ON (?:\w+\.)?{re.escape(table)} ")
+    return [pattern.sub(" ON {table} ", definition, count=1) for (definition,) in rows]
+
+
 def _build_name(name: str) -> str:
     return f"{name[:50]}_rebuild"
 
@@ -593,6 +606,7 @@ def _build_swap(table: str, build: str) -> None:
     B-tree insertion per row), gather its statistics, then put it in `table`'s place: `table` is dropped
     and `build` and its indexes take their names. Readers of `table` wait only for these last renames."""
     definitions = _index_definitions(table)
+    triggers = _trigger_definitions(table)
     for name, definition, constraint in definitions:
         if constraint:
             _execute(f"ALTER TABLE {build} ADD CONSTRAINT {_build_name(name)} {definition}")
@@ -602,6 +616,9 @@ def _build_swap(table: str, build: str) -> None:
             unique = "UNIQUE " if head.startswith("CREATE UNIQUE") else ""
             _execute(f"CREATE {unique}INDEX {_build_name(name)} ON {build} USING {method}")
     _execute(f"ANALYZE {build}")
+    # After the rows are in: the coarse facts' triggers would otherwise add the rebuild to them again.
+    for trigger in triggers:
+        _execute(trigger.replace("{table}", build))
     _execute(f"DROP TABLE {table}")
     _execute(f"ALTER TABLE {build} RENAME TO {table}")
     for name, _definition, constraint in definitions:
@@ -632,7 +649,8 @@ def _rebuild_swapped(sources: list[Source], result: PassResult, progress: bool) 
         # join (2.9 M rows sorted on disk for the points postings). A hash of the regions needs no sort.
         _execute("SELECT set_config('enable_mergejoin', 'off', true)")
         scope = Scope(moves=RegionMove.objects.exists())
-        builds = {FACTS: _build_start(FACTS), MEMBERS: _build_start(MEMBERS)}
+        tables = (FACTS, MEMBERS, coarse.VILLAGE_DAYS, coarse.VILLAGE_MONTHS, coarse.MEMBER_YEARS)
+        builds = {table: _build_start(table) for table in tables}
         # A distinct source rebuilt from a summed one (registry.Source.rebuilt_from) is written by that
         # source's statement, which reads their shared source rows once.
         names = {source.name for source in sources}
@@ -668,6 +686,13 @@ def _rebuild_swapped(sources: list[Source], result: PassResult, progress: bool) 
             if progress:
                 progress_step()
         indexing = time.monotonic()
+        # The coarse facts and the yearly members from the new tables (the triggers that keep them come
+        # onto the new tables after their rows).
+        for statement in coarse.fill_sql(
+            facts=builds[FACTS], days=builds[coarse.VILLAGE_DAYS], months=builds[coarse.VILLAGE_MONTHS]
+        ):
+            _execute(statement)
+        _execute(coarse.member_fill_sql(members=builds[MEMBERS], table=builds[coarse.MEMBER_YEARS]))
         for table, build in builds.items():
             _build_swap(table, build)
         result.index_seconds = time.monotonic() - indexing
@@ -773,12 +798,23 @@ class Difference:
     stored: int
     computed: int
     member_id: int | None = None
+    # "" for a fact or a member; "village-day" or "village-month" for a coarse fact (its grid is 0),
+    # "member-year" for a yearly member (day: 1 January; stored/computed: its month rows).
+    grain: str = ""
 
     def line(self) -> str:
         where = (
             f"county={self.county_id} township={self.township_id} "
             f"village={self.village_id} grid={self.grid_id}"
         )
+        if self.grain == "member-year":
+            where = f"county={self.county_id} township={self.township_id} village={self.village_id}"
+            values = f"{self.stored} month rows stored vs {self.computed} in the members"
+            return f"{self.metric} {self.day:%Y} {self.grain} {where} member={self.member_id}: {values}"
+        if self.grain:
+            where = f"county={self.county_id} township={self.township_id} village={self.village_id}"
+            values = f"stored {self.stored} vs facts {self.computed}"
+            return f"{self.metric} {self.day} {self.grain} {where}: {values}"
         if self.member_id is not None:
             state = "stored only" if self.stored else "missing"
             return f"{self.metric} {self.day:%Y-%m} {where} member={self.member_id}: {state}"
@@ -792,9 +828,19 @@ class Difference:
             "village_id": self.village_id,
             "grid_id": self.grid_id,
             "member_id": self.member_id,
+            "grain": self.grain,
             "stored": self.stored,
             "computed": self.computed,
         }
+
+
+def _year_place(level: int, region: int, parent: int) -> tuple[int, int, int, int]:
+    """(county, township, village, grid) of a yearly member row (a level below it is 0)."""
+    if level == coarse.COUNTY:
+        return region, 0, 0, 0
+    if level == coarse.TOWNSHIP:
+        return parent, region, 0, 0
+    return 0, parent, region, 0
 
 
 @dataclass
@@ -827,6 +873,33 @@ def verify(*, since: dt.date | None = None, metric: str | None = None) -> Verify
                 result.differences.append(
                     Difference(metric_name, day, county, township, village, grid, int(stored), int(computed))
                 )
+    if coarse.is_kept():
+        # The coarse facts against the stored facts (which the loop above held to the sources).
+        params = {}
+        chosen = None if metric is None else selected_sources(metric)[0].metrics
+        for grain, metric_name, day, county, township, village, stored, computed in _fetch(
+            coarse.verify_sql(since, chosen, params), params
+        ):
+            result.differences.append(
+                Difference(
+                    metric_name, day, county, township, village, 0, int(stored), int(computed), grain=grain
+                )
+            )
+        params = {}
+        for metric_name, year, level, region, parent, member, stored, computed in _fetch(
+            coarse.member_verify_sql(since, chosen, params), params
+        ):
+            result.differences.append(
+                Difference(
+                    metric_name,
+                    dt.date(int(year), 1, 1),
+                    *_year_place(int(level), int(region), int(parent)),
+                    int(stored),
+                    int(computed),
+                    int(member),
+                    grain="member-year",
+                )
+            )
     counts = _fetch(
         f"SELECT (SELECT COUNT(*) FROM {FACTS}), (SELECT COUNT(*) FROM {MEMBERS})"  # noqa: S608
     )

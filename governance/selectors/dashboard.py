@@ -30,9 +30,9 @@ from django.utils.translation import gettext_lazy
 from common.errors import NotFound
 from governance import access
 from governance.models import METRIC_TYPE, Region, RegionLevel
-from governance.rollups import engine, registry
+from governance.rollups import coarse, engine, registry
 from governance.rollups.selectors import CHILD_LEVEL, DASHBOARD_ROLES, LEVEL_COLUMN
-from governance.rollups.sql import FACTS, MEMBERS
+from governance.rollups.sql import MEMBERS
 
 AnyUser = access.AnyUser
 
@@ -475,16 +475,6 @@ def _split(names: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
     return summed, last, distinct
 
 
-def _facts_where(
-    column: str, region_id: int, summed: list[str], last: list[str], start: dt.date, end: dt.date
-) -> tuple[str, list[Any]]:
-    return (
-        f"{column} = %s AND ((metric = ANY(%s::{METRIC_TYPE}[]) AND day >= %s AND day <= %s) "
-        f"OR (metric = ANY(%s::{METRIC_TYPE}[]) AND day <= %s))",
-        [region_id, summed, start, end, last, end],
-    )
-
-
 def figures_read(
     *,
     place: Place,
@@ -509,14 +499,24 @@ def figures_read(
     by_period: dict[str, dict[dt.date | None, int]] = {m: {} for m in metrics}
     totals = dict.fromkeys(metrics, 0)
     if summed or last:
-        where, params = _facts_where(column, region_id, summed, last, start, end)
+        # A county's or a township's rows come from the facts summed per village (per month where the
+        # trend is monthly): coarse.fact_rows_sql.
+        facts, params = coarse.fact_rows_sql(
+            column=column,
+            region_id=region_id,
+            summed=summed,
+            last=last,
+            start=start,
+            end=end,
+            by_day=by == "day",
+        )
         step = "day" if by == "day" else "date_trunc('month', day)::date"
         # One pass over the facts for the drill-down (by child) and the trend (by day or month; the days
         # before the period, a balance's opening value, are one group keyed NULL).
         rows = _fetch(
             "SELECT metric, child, period, GROUPING(child), COALESCE(SUM(value), 0) FROM ("  # noqa: S608
             f"SELECT metric, {child_column} AS child, "
-            f"CASE WHEN day < %s THEN NULL ELSE {step} END AS period, value FROM {FACTS} WHERE {where}) AS f "
+            f"CASE WHEN day < %s THEN NULL ELSE {step} END AS period, value FROM ({facts}) AS r) AS f "
             "GROUP BY GROUPING SETS ((metric, child), (metric, period))",
             [start, *params],
         )
@@ -526,7 +526,19 @@ def figures_read(
             else:
                 by_child.setdefault(int(child), {})[metric] = int(value)
                 totals[metric] += int(value)
-    if distinct:
+    counted = (
+        coarse.member_counts_sql(column=column, region_id=region_id, metrics=distinct, year=start.year)
+        if distinct and coarse.is_whole_year(start, end)
+        else None
+    )
+    if counted is not None:
+        # A county's or a township's calendar year: counted from the yearly members.
+        for metric, child, value in _fetch(*counted):
+            if child is None:
+                totals[metric] = int(value)
+            else:
+                by_child.setdefault(int(child), {})[metric] = int(value)
+    elif distinct:
         rows = _fetch(
             f"SELECT metric, {child_column}, GROUPING({child_column}), COUNT(DISTINCT member_id) "  # noqa: S608
             f"FROM {MEMBERS} WHERE {column} = %s AND metric = ANY(%s::{METRIC_TYPE}[]) "

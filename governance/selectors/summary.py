@@ -44,8 +44,9 @@ from governance.models import (
     RollupStatus,
     ShennongGathering,
 )
+from governance.rollups import coarse
 from governance.rollups import selectors as rollups
-from governance.rollups.sql import FACTS, MEMBERS
+from governance.rollups.sql import MEMBERS
 from grids.models import GridLeader
 from industry.models import (
     Business,
@@ -309,9 +310,26 @@ def _fact_subquery(
 ) -> tuple[str, list[Any]]:
     """The scalar subquery metric_total runs for `metric` (same rules: governance/rollups/selectors.py)."""
     found = rollups._metric(metric)
-    where, params = rollups._where(found, column, region_id, start, end)
-    table = MEMBERS if found.distinct else FACTS
-    return f"(SELECT {rollups._aggregate(found)} FROM {table} WHERE {where})", params  # noqa: S608
+    if found.distinct:
+        counted = (
+            coarse.member_counts_sql(
+                column=column, region_id=region_id, metrics=[metric], year=start.year, children=False
+            )
+            if coarse.is_whole_year(start, end)
+            else None
+        )
+        if counted is not None:
+            # A county's or a township's year: its own row of the yearly members' counts.
+            sql, params = counted
+            return f"(SELECT c.count FROM ({sql}) AS c (metric, child, count) WHERE c.child IS NULL)", params  # noqa: S608
+        where, params = rollups._where(found, column, region_id, start, end)
+        return f"(SELECT {rollups._aggregate(found)} FROM {MEMBERS} WHERE {where})", params  # noqa: S608
+    # A county's or a township's year is read from the facts summed per village and month.
+    summed, last = ([], [metric]) if found.time_agg == "last" else ([metric], [])
+    rows, params = coarse.fact_rows_sql(
+        column=column, region_id=region_id, summed=summed, last=last, start=start, end=end
+    )
+    return f"(SELECT COALESCE(SUM(value), 0) FROM ({rows}) AS r)", params  # noqa: S608
 
 
 def _stock_subqueries(
