@@ -23,7 +23,10 @@ The targets, all for the year that holds the most rollup facts (--year to choose
     own region, the page they land on), and as county_admin drilled down to township_admin's township;
   - /dashboard/<module>/ for every module page (grids, points, canteens, industry) as county_admin;
   - GET /api/v1/dashboard/summary/?region=<code>&year=<year> as county_admin, for the county and for
-    township_admin's township (session authentication, as the pages' scripts call it).
+    township_admin's township (session authentication, as the pages' scripts call it);
+  - the default period's shape: the overview for the year's busiest month (by day) as county_admin and
+    township_admin, and the points page for that month's quarter (whole months, distinct counts not a
+    calendar year's) as county_admin.
 
 Per target it prints the status (every answer must be 200, or the run exits 2), the median, p95 (nearest
 rank) and max in ms, the ratio median / floor median, and the number of SQL queries of one more request
@@ -147,6 +150,24 @@ def years_of_facts() -> dict[int, int]:
     return {int(r["y"]): int(r["n"]) for r in rows}
 
 
+def busiest_month(year: int) -> int:
+    """The month of `year` with the most fact rows (1 when it has none): the month-period targets' month."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractMonth
+
+    from governance.models import MetricFact
+
+    row = (
+        MetricFact.objects.filter(day__year=year)
+        .annotate(m=ExtractMonth("day"))
+        .values("m")
+        .annotate(n=Count("*"))
+        .order_by("-n", "m")
+        .first()
+    )
+    return int(row["m"]) if row else 1
+
+
 def _region_of(username: str) -> Any:
     from governance.models import RoleAssignment
 
@@ -178,7 +199,7 @@ def _peer(region: Any) -> Any:
     )
 
 
-def targets_make(year: int, other_year: int) -> list[Target]:
+def targets_make(year: int, other_year: int, month: int) -> list[Target]:
     from governance.selectors import dashboard as selectors
 
     county = _region_of("county_admin")
@@ -223,6 +244,39 @@ def targets_make(year: int, other_year: int) -> list[Target]:
     )
     for slug in selectors.MODULE_SLUGS:
         found.append(Target(f"module {slug} · county_admin", "county_admin", *page(f"/dashboard/{slug}/")))
+    # The default period is a month, its trend by day; a quarter is whole months but its distinct counts
+    # are not a calendar year's. Twins: the same month or quarter of the other year.
+    quarter = (month - 1) // 3 + 1
+    for label, path, query, other in (
+        (
+            f"overview · county_admin, month {year}-{month:02d}",
+            "/dashboard/",
+            {"period": "month", "month": f"{year}-{month:02d}"},
+            {"period": "month", "month": f"{other_year}-{month:02d}"},
+        ),
+        (
+            f"overview · township_admin, month {year}-{month:02d}",
+            "/dashboard/",
+            {"period": "month", "month": f"{year}-{month:02d}"},
+            {"period": "month", "month": f"{other_year}-{month:02d}"},
+        ),
+        (
+            f"module points · county_admin, {year} Q{quarter}",
+            "/dashboard/points/",
+            {"period": "quarter", "year": str(year), "quarter": str(quarter)},
+            {"period": "quarter", "year": str(other_year), "quarter": str(quarter)},
+        ),
+    ):
+        user = "township_admin" if "township_admin" in label else "county_admin"
+        found.append(
+            Target(
+                label,
+                user,
+                f"{path}?{urlencode(query)}",
+                f"{path}?{urlencode(other)}",
+                other_label.replace("year ", "the same period of "),
+            )
+        )
     found.append(Target(f"summary API · {county.name}", "county_admin", *api(county)))
     found.append(Target(f"summary API · {township.name}", "county_admin", *api(township)))
     return found
@@ -337,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{args.warmup} warm-up and {args.requests} timed requests per target, round-robin")
     log(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    targets = targets_make(year, other_year)
+    month = busiest_month(year)
+    targets = targets_make(year, other_year, month)
     clients = _clients()
     try:
         measure(targets, clients, args.warmup, args.requests)

@@ -131,7 +131,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '村级指标日数据',
                 'verbose_name_plural': '村级指标日数据',
-                'indexes': [models.Index(fields=['metric', 'township_id', 'day'], name='rollup_vday_township')],
             },
         ),
         migrations.CreateModel(
@@ -148,7 +147,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '村级指标月数据',
                 'verbose_name_plural': '村级指标月数据',
-                'indexes': [models.Index(fields=['metric', 'township_id', 'month'], name='rollup_vmonth_township')],
             },
         ),
         migrations.RunPython(create_triggers_and_fill, drop_triggers),

@@ -52,10 +52,11 @@ class MetricFact(models.Model):
     class Meta:
         verbose_name = _("指标日数据")
         verbose_name_plural = _("指标日数据")
-        # The primary key serves the county's reads (metric, day range); these serve a township's and a
-        # village's (or a grid's) without reading the rest of the county.
+        # The primary key serves the day-cell rewrites (metric, day) and the reads of a metric's days;
+        # this one a village's (or a grid's) page without reading the rest of the county. A county's and
+        # a township's pages read the coarser facts (VillageDayFact, VillageMonthFact), so the facts
+        # carry no township index (migration 0012 dropped it: ~2 s of every rebuild's index builds).
         indexes = [
-            models.Index(fields=["metric", "township_id", "day"], name="rollup_fact_township"),
             models.Index(fields=["metric", "village_id", "day"], name="rollup_fact_village"),
         ]
 
@@ -90,7 +91,8 @@ class VillageDayFact(CoarseFact):
     class Meta:
         verbose_name = _("村级指标日数据")
         verbose_name_plural = _("村级指标日数据")
-        indexes = [models.Index(fields=["metric", "township_id", "day"], name="rollup_vday_township")]
+        # No index but the primary key: a township's read of a few weeks' days walks the county's
+        # rows of those days (a few hundred per metric and day) and skips the other townships'.
 
     def __str__(self) -> str:
         return f"{self.metric} {self.day} {self.village_id} = {self.value}"
@@ -103,7 +105,6 @@ class VillageMonthFact(CoarseFact):
     class Meta:
         verbose_name = _("村级指标月数据")
         verbose_name_plural = _("村级指标月数据")
-        indexes = [models.Index(fields=["metric", "township_id", "month"], name="rollup_vmonth_township")]
 
     def __str__(self) -> str:
         return f"{self.metric} {self.month:%Y-%m} {self.village_id} = {self.value}"
@@ -135,17 +136,19 @@ class MetricMember(models.Model):
 
 
 class MemberYear(models.Model):
-    """The members behind a distinct metric per calendar year at the county, each township and each
-    village (design.md §5's coarser grain for distinct counts): a county's or a township's year counts
-    rows here (a person served in two villages is one row at the township) instead of de-duplicating a
-    year of monthly grid members (a county year of points.households_awarded is about 300,000 of those).
+    """The members behind a distinct metric per calendar year at the county and at each township
+    (design.md §5's coarser grain for distinct counts): a county's year — and each of its townships' —
+    counts rows here (a person served in two villages of a township is one row there) instead of
+    de-duplicating a year of monthly grid members (a county year of points.households_awarded is about
+    300,000 of those). A township's villages are counted from the members (a tenth of the county's).
 
-    `level` 1 county (parent 0), 2 township (parent: the county), 3 village (parent: the township; a
-    township's own records are village 0, hence the parent in the key). `support` is the number of
-    member rows (month, grid) behind the row; PostgreSQL keeps it with statement-level triggers on the
-    members table (migration 0011, governance/rollups/coarse.py) and deletes a row when it reaches 0;
-    the full rebuild builds it with the members; `rollup --verify` compares it with them."""
+    `level` 1 county (parent 0), 2 township (parent: its county). `support` is the number of member
+    rows (month, grid) behind the row; PostgreSQL keeps it with statement-level triggers on the members
+    table (migration 0011, governance/rollups/coarse.py) and deletes a row when it reaches 0; the full
+    rebuild builds it with the members; `rollup --verify` compares it with them."""
 
+    # The primary key serves both reads: a region's own rows (metric, year, level, region) and a
+    # county's townships (metric, year, level 2: every township row of the year is the county's).
     pk = models.CompositePrimaryKey("metric", "year", "level", "region_id", "parent_id", "member_id")
     metric = MetricNameField(_("指标"), max_length=60)
     year = models.SmallIntegerField(_("年份"))
@@ -158,11 +161,6 @@ class MemberYear(models.Model):
     class Meta:
         verbose_name = _("指标年度去重对象")
         verbose_name_plural = _("指标年度去重对象")
-        # The primary key serves a region's own count; this one its children's (a county's townships,
-        # a township's villages).
-        indexes = [
-            models.Index(fields=["metric", "year", "level", "parent_id"], name="rollup_memberyear_parent")
-        ]
 
     def __str__(self) -> str:
         return f"{self.metric} {self.year} L{self.level}/{self.region_id} {self.member_id}"

@@ -10,8 +10,10 @@ How they stay exact:
     their current text) add each statement's changes — inserted rows, deleted rows negated, updated
     rows as new minus old — grouped once per statement, so every pass that writes facts (incremental,
     nightly, per township, in place) keeps them in its own transaction;
-  - the full rebuild into empty facts fills new tables with fill_sql() and swaps them in with the
-    facts (engine._rebuild_swapped), then puts the triggers on the new facts table;
+  - the full rebuild into empty facts writes the village days in the statements that write the facts
+    (sql.village_days_cte), the months and yearly members from those (months_fill_sql,
+    member_fill_sql), swaps them in with the facts (engine._rebuild_swapped), then puts the triggers on
+    the new facts and members tables;
   - `rollup --verify` compares them with the facts (verify_sql()).
 A cell whose facts were all deleted keeps a 0 (a sum reads it as nothing); verify treats 0 and no row
 alike.
@@ -25,7 +27,7 @@ and on a database without the triggers (the embedded SQLite demo).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection
@@ -52,7 +54,7 @@ MONTH_OF_DAY = "date_trunc('month', day)::date"
 
 NEW_ROWS = "rollup_fact_new"
 OLD_ROWS = "rollup_fact_old"
-FUNCTION = "rollup_coarse_apply"
+PREFIX = "rollup_coarse"
 
 
 def _changes(operation: str) -> str:
@@ -85,49 +87,63 @@ ON CONFLICT (metric, month, township_id, village_id) DO UPDATE SET value = t.val
 """  # noqa: S608 - table names are constants
 
 
-# The triggers' current text (migration 0010 holds the text it installed).
-TRIGGERS_SQL = f"""
-CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger AS $$
+def triggers_sql(
+    *, table: str, prefix: str, apply: Callable[[str], str], cleared: Sequence[str], new: str, old: str
+) -> str:
+    """The functions and statement-level triggers keeping tables derived from `table`: `prefix`_apply
+    runs `apply(operation)` (INSERT, DELETE or UPDATE: the statement whose transition tables are `new`
+    and `old`), `prefix`_clear empties `cleared` after a TRUNCATE."""
+    clear = "".join(f"\n    DELETE FROM {name};" for name in cleared)  # noqa: S608
+    return f"""
+CREATE OR REPLACE FUNCTION {prefix}_apply() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        {apply_sql(_changes("INSERT"))};
+        {apply("INSERT")};
     ELSIF TG_OP = 'DELETE' THEN
-        {apply_sql(_changes("DELETE"))};
+        {apply("DELETE")};
     ELSE
-        {apply_sql(_changes("UPDATE"))};
+        {apply("UPDATE")};
     END IF;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-CREATE OR REPLACE FUNCTION rollup_coarse_clear() RETURNS trigger AS $$
-BEGIN
-    DELETE FROM {VILLAGE_DAYS};
-    DELETE FROM {VILLAGE_MONTHS};
+CREATE OR REPLACE FUNCTION {prefix}_clear() RETURNS trigger AS $$
+BEGIN{clear}
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER rollup_coarse_insert AFTER INSERT ON {FACTS}
-    REFERENCING NEW TABLE AS {NEW_ROWS} FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}();
-CREATE TRIGGER rollup_coarse_update AFTER UPDATE ON {FACTS}
-    REFERENCING OLD TABLE AS {OLD_ROWS} NEW TABLE AS {NEW_ROWS}
-    FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}();
-CREATE TRIGGER rollup_coarse_delete AFTER DELETE ON {FACTS}
-    REFERENCING OLD TABLE AS {OLD_ROWS} FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}();
-CREATE TRIGGER rollup_coarse_clear AFTER TRUNCATE ON {FACTS}
-    FOR EACH STATEMENT EXECUTE FUNCTION rollup_coarse_clear();
-"""  # noqa: S608
+CREATE TRIGGER {prefix}_insert AFTER INSERT ON {table}
+    REFERENCING NEW TABLE AS {new} FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_apply();
+CREATE TRIGGER {prefix}_update AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}
+    FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_apply();
+CREATE TRIGGER {prefix}_delete AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS {old} FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_apply();
+CREATE TRIGGER {prefix}_clear AFTER TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_clear();
+"""
 
 
-def fill_sql(*, facts: str = FACTS, days: str = VILLAGE_DAYS, months: str = VILLAGE_MONTHS) -> list[str]:
-    """Fill empty coarse tables from the facts: per village and day, then those per month."""
+# The triggers' current text (migration 0010 holds the text it installed).
+TRIGGERS_SQL = triggers_sql(
+    table=FACTS,
+    prefix=PREFIX,
+    apply=lambda operation: apply_sql(_changes(operation)),
+    cleared=(VILLAGE_DAYS, VILLAGE_MONTHS),
+    new=NEW_ROWS,
+    old=OLD_ROWS,
+)
+
+
+def months_fill_sql(*, days: str = VILLAGE_DAYS, months: str = VILLAGE_MONTHS) -> str:
+    """Fill an empty monthly table from the daily one (the rebuild's statements fill that one as they
+    write the facts: sql.village_days_cte)."""
     place = ", ".join(PLACE)
-    return [
-        f"INSERT INTO {days} (metric, day, {place}, value) "  # noqa: S608
-        f"SELECT metric, day, {place}, SUM(value) FROM {facts} GROUP BY metric, day, {place}",
+    return (
         f"INSERT INTO {months} (metric, month, {place}, value) "  # noqa: S608
         f"SELECT metric, {MONTH_OF_DAY}, {place}, SUM(value) FROM {days} "
-        f"GROUP BY metric, {MONTH_OF_DAY}, {place}",
-    ]
+        f"GROUP BY metric, {MONTH_OF_DAY}, {place}"
+    )
 
 
 def verify_sql(since: dt.date | None, metrics: Sequence[str] | None, params: dict[str, Any]) -> str:
@@ -166,10 +182,10 @@ def verify_sql(since: dt.date | None, metrics: Sequence[str] | None, params: dic
 
 MEMBER_NEW = "rollup_member_new"
 MEMBER_OLD = "rollup_member_old"
-MEMBER_FUNCTION = "rollup_member_year_apply"
+MEMBER_PREFIX = "rollup_member_year"
 YEAR_KEY = ("metric", "year", "level", "region_id", "parent_id", "member_id")
-# MemberYear.level: a member row counts at its county (1), its township (2) and its village (3).
-COUNTY, TOWNSHIP, VILLAGE = 1, 2, 3
+# MemberYear.level: a member row counts at its county (1) and its township (2).
+COUNTY, TOWNSHIP = 1, 2
 LEVEL_OF_COLUMN = {"county_id": COUNTY, "township_id": TOWNSHIP}
 
 
@@ -181,8 +197,7 @@ def _member_levels(rows: str) -> str:
         f"m.member_id, m.n FROM ({rows}) "
         "AS m (metric, month, county_id, township_id, village_id, member_id, n) "
         f"CROSS JOIN LATERAL (VALUES ({COUNTY}::smallint, m.county_id, 0), "
-        f"({TOWNSHIP}::smallint, m.township_id, m.county_id), "
-        f"({VILLAGE}::smallint, m.village_id, m.township_id)) "
+        f"({TOWNSHIP}::smallint, m.township_id, m.county_id)) "
         "AS l (level, region_id, parent_id)"
     )
 
@@ -214,35 +229,15 @@ def member_apply_sql(operation: str, *, table: str = MEMBER_YEARS) -> str:
     return f"{upsert};\n        {prune}"
 
 
-MEMBER_TRIGGERS_SQL = f"""
-CREATE OR REPLACE FUNCTION {MEMBER_FUNCTION}() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        {member_apply_sql("INSERT")};
-    ELSIF TG_OP = 'DELETE' THEN
-        {member_apply_sql("DELETE")};
-    ELSE
-        {member_apply_sql("UPDATE")};
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE OR REPLACE FUNCTION rollup_member_year_clear() RETURNS trigger AS $$
-BEGIN
-    DELETE FROM {MEMBER_YEARS};
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER rollup_member_year_insert AFTER INSERT ON {MEMBERS}
-    REFERENCING NEW TABLE AS {MEMBER_NEW} FOR EACH STATEMENT EXECUTE FUNCTION {MEMBER_FUNCTION}();
-CREATE TRIGGER rollup_member_year_update AFTER UPDATE ON {MEMBERS}
-    REFERENCING OLD TABLE AS {MEMBER_OLD} NEW TABLE AS {MEMBER_NEW}
-    FOR EACH STATEMENT EXECUTE FUNCTION {MEMBER_FUNCTION}();
-CREATE TRIGGER rollup_member_year_delete AFTER DELETE ON {MEMBERS}
-    REFERENCING OLD TABLE AS {MEMBER_OLD} FOR EACH STATEMENT EXECUTE FUNCTION {MEMBER_FUNCTION}();
-CREATE TRIGGER rollup_member_year_clear AFTER TRUNCATE ON {MEMBERS}
-    FOR EACH STATEMENT EXECUTE FUNCTION rollup_member_year_clear();
-"""  # noqa: S608
+# The triggers' current text (migration 0011 holds the text it installed).
+MEMBER_TRIGGERS_SQL = triggers_sql(
+    table=MEMBERS,
+    prefix=MEMBER_PREFIX,
+    apply=member_apply_sql,
+    cleared=(MEMBER_YEARS,),
+    new=MEMBER_NEW,
+    old=MEMBER_OLD,
+)
 
 
 def member_fill_sql(*, members: str = MEMBERS, table: str = MEMBER_YEARS) -> str:
@@ -381,17 +376,18 @@ def member_counts_sql(
     *, column: str, region_id: int, metrics: Sequence[str], year: int, children: bool = True
 ) -> tuple[str, list[Any]] | None:
     """The distinct counts of `metrics` in calendar year `year` for a county or a township (its level's
-    id `column`) and, with `children`, for each of its children, from the yearly members: rows (metric,
-    child id or NULL for the region itself, count). None where they do not apply (a village or a grid,
-    no triggers)."""
+    id `column`) and, with `children`, for each of a county's townships, from the yearly members: rows
+    (metric, child id or NULL for the region itself, count). None where they do not apply: a village or
+    a grid, a township's villages (the caller counts the members), no triggers."""
     level = LEVEL_OF_COLUMN.get(column)
-    if level is None or not is_kept():
+    if level is None or (children and level != COUNTY) or not is_kept():
         return None
+    # A child is a row one level below the region's (a township's own row is never its county's child).
     params: list[Any] = [level + 1, list(metrics), year, level, region_id]
     below = ""
     if children:
         below = " OR (level = %s AND parent_id = %s)"
-        params += [level + 1, region_id]
+        params += [TOWNSHIP, region_id]
     return (
         f"SELECT metric, CASE WHEN level = %s THEN region_id END, COUNT(*) FROM {MEMBER_YEARS} "  # noqa: S608
         f"WHERE metric = ANY(%s::{METRIC_TYPE}[]) AND year = %s "

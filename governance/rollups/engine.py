@@ -670,6 +670,7 @@ def _rebuild_swapped(sources: list[Source], result: PassResult, progress: bool) 
                     params,
                     facts_into=builds[FACTS],
                     members_into=builds[MEMBERS],
+                    village_days_into=builds[coarse.VILLAGE_DAYS],
                 )
                 facts, members = _fetch(sql, params)[0]
                 seconds = time.monotonic() - one
@@ -681,17 +682,18 @@ def _rebuild_swapped(sources: list[Source], result: PassResult, progress: bool) 
                     progress_step()
                 continue
             into = builds[MEMBERS if source.distinct else FACTS]
-            rows = _execute(insert_sql(source, scope, params, into=into), params)
+            sql = insert_sql(source, scope, params, into=into, village_days_into=builds[coarse.VILLAGE_DAYS])
+            rows = _execute(sql, params)
             result.sources.append(SourceResult(source=source.name, rows=rows, seconds=time.monotonic() - one))
             if progress:
                 progress_step()
         indexing = time.monotonic()
-        # The coarse facts and the yearly members from the new tables (the triggers that keep them come
-        # onto the new tables after their rows).
-        for statement in coarse.fill_sql(
-            facts=builds[FACTS], days=builds[coarse.VILLAGE_DAYS], months=builds[coarse.VILLAGE_MONTHS]
-        ):
-            _execute(statement)
+        # The statements above wrote the facts per village and day too; the months and the yearly
+        # members come from the new tables (the triggers that keep them come onto the new tables after
+        # their rows).
+        _execute(
+            coarse.months_fill_sql(days=builds[coarse.VILLAGE_DAYS], months=builds[coarse.VILLAGE_MONTHS])
+        )
         _execute(coarse.member_fill_sql(members=builds[MEMBERS], table=builds[coarse.MEMBER_YEARS]))
         for table, build in builds.items():
             _build_swap(table, build)
@@ -838,9 +840,7 @@ def _year_place(level: int, region: int, parent: int) -> tuple[int, int, int, in
     """(county, township, village, grid) of a yearly member row (a level below it is 0)."""
     if level == coarse.COUNTY:
         return region, 0, 0, 0
-    if level == coarse.TOWNSHIP:
-        return parent, region, 0, 0
-    return 0, parent, region, 0
+    return parent, region, 0, 0
 
 
 @dataclass

@@ -4,9 +4,12 @@
 A page asks for a set of metrics at once. The facts of all its summed metrics are read in one GROUP BY
 over (metric, child region), the members of its distinct metrics in one GROUPING SETS query (by child and
 for the region as a whole: a distinct count is never a sum of children), and the trends in one GROUP BY
-over (metric, day or month). The conditions are those of governance/rollups/selectors.py (metric_total,
-metric_by_child, metric_series), which the tests hold these reads equal to; the scope check is the same
-(dashboard roles, the region inside one of the user's regions, else NotFound).
+over (metric, day or month). A county's and a township's figures are read from the coarser facts
+(governance/rollups/coarse.py: per village and day or month, a calendar year's distinct members per
+level), a village's and a grid's from the facts. The conditions are those of
+governance/rollups/selectors.py (metric_total, metric_by_child, metric_series), which read the facts and
+which the tests hold these reads equal to; the scope check is the same (dashboard roles, the region
+inside one of the user's regions, else NotFound).
 
 Queries for a page: the user's role assignments, the region with its ancestors (one, two when the region is
 picked by code), the facts, the members, the child regions' names, the trends (facts, and members for a

@@ -61,6 +61,15 @@ def test_quick_run_answers_200_everywhere_and_prints_every_figure():
         twin = "" if name.startswith("floor") else r" \(\d+ at [^)]+\)"
         line = rf"\[dashboard-bench\] {re.escape(name)} +200 +{ms} +{ms} +{ms} +{ms} +{ms} +\d+{twin}$"
         assert re.search(line, out, re.MULTILINE), (name, out)
+    # The default period's shape (a month by day) and a quarter's, for the year's busiest month.
+    for name in (
+        r"overview · county_admin, month \d{4}-\d{2}",
+        r"overview · township_admin, month \d{4}-\d{2}",
+        r"module points · county_admin, \d{4} Q[1-4]",
+    ):
+        twin = r" \(\d+ at the same period of \d{4}\)"
+        line = rf"\[dashboard-bench\] {name} +200 +{ms} +{ms} +{ms} +{ms} +{ms} +\d+{twin}$"
+        assert re.search(line, out, re.MULTILINE), (name, out)
     assert "/api/v1/dashboard/summary/?region=420625000000&year=" in out
     assert "quick run: no verdict" in out
     assert "dashboard-bench: PASS" not in out

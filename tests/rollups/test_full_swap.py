@@ -48,7 +48,7 @@ def test_a_rebuild_into_empty_facts_swaps_in_exact_indexed_tables():
     assert shapes[FACTS][0] == ("metric", "rollup_metric", True, None)
     assert shapes[FACTS][-2] == ("grid_id", "integer", True, "0")
     assert "governance_metricfact_pkey" in [name for name, _d in before[FACTS]]
-    assert "rollup_fact_township" in [name for name, _d in before[FACTS]]
+    assert "rollup_fact_village" in [name for name, _d in before[FACTS]]
     result = engine.full_rebuild(progress=False)
     assert result.kind == RollupKind.FULL
     assert f.stored_facts() == w.expected.fact_rows()
