@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 TEST_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=test-only-secret-key-for-the-suite-0123456789abcdef ALLOWED_HOSTS=127.0.0.1,localhost,testserver
 # Two workers: the suite's slow parts (browser, subprocess and seed tests) overlap on the two cores.
 PYTEST_ARGS ?= -n 2 --durations=25
-# Tests marked `serial` share global Redis state (the rollup lock, the rollups queue, progress keys):
+# Tests marked `serial` share global Redis state (the rollup lock, the rollups queue, progress keys, the
+# default Celery queue its workers take tasks from):
 # they run after the parallel pass, in one process.
 SERIAL_ARGS ?= --durations=10
 DEMO_ENV := DEBUG=0 SECURE_HTTPS=0 SECRET_KEY=$${SECRET_KEY:-demo-only-secret-key-not-for-production-0123456789} ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost}

@@ -81,6 +81,32 @@ def merged_env(overrides: dict[str, str | None]) -> dict[str, str]:
     return env
 
 
+def database_url(name: str | None = None) -> str:
+    """A postgres:// URL of the database this test writes to (or of database `name` on its server), for a
+    child process: a Celery worker, a bench script, a drill."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    credentials = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name or db['NAME']}"
+
+
+def run_script(
+    args: list[str], env_overrides: dict[str, str | None] | None = None, *, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `python <args>` (a bench script, `-m` a module) from the checkout in a fresh interpreter with
+    this environment and `env_overrides`, its output captured; the caller asserts on its exit status."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=merged_env(env_overrides or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_python(code: str, env_overrides: dict[str, str | None]) -> subprocess.CompletedProcess[str]:
     """Run a snippet in a fresh interpreter with the given environment.
 

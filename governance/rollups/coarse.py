@@ -334,21 +334,20 @@ def fact_rows_sql(
     selects: list[str] = []
     params: list[Any] = []
 
-    def days(metrics: list[str], lo: dt.date | None, hi: dt.date) -> None:
-        lower = "day >= %s AND " if lo is not None else ""
+    def read(table: str, time: str, metrics: list[str], lo: dt.date | None, hi: dt.date) -> None:
+        """Rows of `table` (its `time` column: day or month) in [lo, hi) (lo None: everything before hi)."""
+        lower = f"{time} >= %s AND " if lo is not None else ""
         selects.append(
-            f"SELECT metric, day, {place}, value FROM {VILLAGE_DAYS} "  # noqa: S608
-            f"WHERE {column} = %s AND metric = ANY(%s::{METRIC_TYPE}[]) AND {lower}day < %s"
+            f"SELECT metric, {time} AS day, {place}, value FROM {table} "  # noqa: S608
+            f"WHERE {column} = %s AND metric = ANY(%s::{METRIC_TYPE}[]) AND {lower}{time} < %s"
         )
         params.extend([region_id, metrics, *([lo] if lo is not None else []), hi])
 
+    def days(metrics: list[str], lo: dt.date | None, hi: dt.date) -> None:
+        read(VILLAGE_DAYS, "day", metrics, lo, hi)
+
     def months(metrics: list[str], lo: dt.date | None, hi: dt.date) -> None:
-        lower = "month >= %s AND " if lo is not None else ""
-        selects.append(
-            f"SELECT metric, month AS day, {place}, value FROM {VILLAGE_MONTHS} "  # noqa: S608
-            f"WHERE {column} = %s AND metric = ANY(%s::{METRIC_TYPE}[]) AND {lower}month < %s"
-        )
-        params.extend([region_id, metrics, *([lo] if lo is not None else []), hi])
+        read(VILLAGE_MONTHS, "month", metrics, lo, hi)
 
     after = end + dt.timedelta(days=1)
     within = [*summed, *last]

@@ -5,15 +5,13 @@ test: it checks that every target answers 200 and every figure is printed, not h
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 from django.db import connection
 
 from governance.demo import seed_demo_county
 from governance.models import MetricFact
-from tests.conftest import ROOT, merged_env
+from tests.conftest import database_url, run_script
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.bench]
 
@@ -35,22 +33,11 @@ TARGETS = [
 def test_quick_run_answers_200_everywhere_and_prints_every_figure():
     seed_demo_county(password="xiangzhi-demo", scale="test")
     assert not MetricFact.objects.exists()
-    db = connection.settings_dict
-    auth = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
-    database_url = f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    done = subprocess.run(
-        [sys.executable, "bench/dashboard.py", "--quick"],
-        cwd=ROOT,
-        env=merged_env({"DATABASE_URL": database_url, "DEBUG": "0"}),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_script(["bench/dashboard.py", "--quick"], {"DATABASE_URL": database_url(), "DEBUG": "0"})
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert all(line.startswith("[dashboard-bench] ") for line in out.splitlines()), out
-    assert f"database {db['NAME']}, DEBUG=False" in out
+    assert f"database {connection.settings_dict['NAME']}, DEBUG=False" in out
     # The facts table was empty: the bench built it before measuring.
     assert "full rebuild of the rollup facts (the facts table is empty)" in out
     assert MetricFact.objects.exists()

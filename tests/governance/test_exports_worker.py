@@ -12,16 +12,17 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from governance.models import AuditAction, AuditEvent, ExportJob, ExportKind, ExportStatus
 from governance.services import exports as export_services
-from tests.conftest import ROOT
+from tests.conftest import ROOT, database_url
 from tests.governance.export_factories import job_file_rows
 from tests.governance.people_factories import people_world  # noqa: F401 (a fixture)
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+# Its worker takes tasks from the default queue, which every such test shares: run in make test's serial
+# pass (two at once, on the two xdist workers, took each other's tasks into the wrong test database).
+pytestmark = [pytest.mark.celery_worker, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -30,12 +31,10 @@ def worker(settings, tmp_path):
     writing into this test's media folder."""
     assert app.conf.task_always_eager is False
     settings.MEDIA_ROOT = tmp_path / "media"
-    db = connection.settings_dict
-    credentials = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        DATABASE_URL=database_url(),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -10,15 +10,16 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from config.celery import app
 from governance.models import ImportJob, ImportMode, ImportStatus, Resident, User
 from governance.services import roster as roster_services
-from tests.conftest import ROOT
+from tests.conftest import ROOT, database_url
 from tests.governance.roster_factories import fake_id, row, upload
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+# Its worker takes tasks from the default queue, which every such test shares: run in make test's serial
+# pass (two at once, on the two xdist workers, took each other's tasks into the wrong test database).
+pytestmark = [pytest.mark.celery_worker, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -26,15 +27,11 @@ def worker(settings, tmp_path):
     """A worker on the default queue of the suite's Redis database, reading this test database."""
     assert app.conf.task_always_eager is False
     settings.MEDIA_ROOT = tmp_path / "media"
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    if db.get("PASSWORD"):
-        database_url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     app.control.purge()
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=database_url,
+        DATABASE_URL=database_url(),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo"]

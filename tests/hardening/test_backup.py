@@ -18,7 +18,7 @@ from django.db import connection
 from governance.demo import seed_demo_county
 from governance.management.commands.backup import DUMP, MANIFEST, MEDIA, sha256_file
 from governance.models import Household, Region
-from tests.conftest import ROOT, merged_env
+from tests.conftest import ROOT, database_url, merged_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +83,7 @@ def test_restore_round_trip_into_a_fresh_database(backup_dir: Path, tmp_path: Pa
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
     db = settings.DATABASES["default"]
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{target}"
+    url = database_url(target)
     media = tmp_path / "restored-media"
     try:
         result = subprocess.run(

@@ -9,18 +9,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import connection
 
 from hardening.drills.__main__ import run_drills, summary
+from tests.conftest import database_url
 
 
 @pytest.mark.usefixtures("django_db_setup")
 def test_duplicates_drill_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    db = connection.settings_dict
-    monkeypatch.setenv(
-        "DRILLS_TEMPLATE_FROM",
-        f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-    )
+    monkeypatch.setenv("DRILLS_TEMPLATE_FROM", database_url())
     started = time.perf_counter()
     results = run_drills(["duplicates"])
     elapsed = time.perf_counter() - started

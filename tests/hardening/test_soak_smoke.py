@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hardening.soak import MIX
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.conftest import run_script
 
 pytestmark = pytest.mark.bench
 
 
 def test_quick_soak_serves_the_whole_mix_and_reads_every_process_memory(tmp_path: Path) -> None:
     assert os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-    done = subprocess.run(
-        [sys.executable, "-m", "hardening.soak", "--quick", "--results-dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_script(["-m", "hardening.soak", "--quick", "--results-dir", str(tmp_path)])
     assert done.returncode == 0, done.stdout + done.stderr
     (record_file,) = tmp_path.glob("soak-*.json")
     record = json.loads(record_file.read_text(encoding="utf-8"))

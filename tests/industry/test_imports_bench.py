@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, merged_env
+from tests.conftest import run_script
 
 pytestmark = pytest.mark.bench
 
@@ -20,16 +18,8 @@ def test_a_small_run_imports_every_row_and_prints_its_ratio_to_the_floor():
     assert os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")), (
         "the benchmark needs PostgreSQL: run the suite with `make test`"
     )
-    done = subprocess.run(
-        [sys.executable, "bench/industry_import.py", "--rows", "2000"],
-        cwd=ROOT,
-        env=merged_env({}),
-        capture_output=True,
-        text=True,
-        # The first run on a machine also builds the template database (migrate + seed, about a minute).
-        timeout=300,
-        check=False,
-    )
+    # The first run on a machine also builds the template database (migrate + seed, about a minute).
+    done = run_script(["bench/industry_import.py", "--rows", "2000"])
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert re.search(r"^  rows in the file\s+2,000$", out, re.MULTILINE), out

@@ -11,18 +11,19 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.db.models import Sum
 
 from config.celery import app
 from industry.models import SalesImportJob, SalesImportStatus, SalesRecord
 from industry.services import imports as services
 from industry.tasks import sales_import
-from tests.conftest import ROOT
+from tests.conftest import ROOT, database_url
 from tests.industry.factories import industry_world
 from tests.industry.factories_imports import key, sale, upload
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+# Its worker takes tasks from the default queue, which every such test shares: run in make test's serial
+# pass (two at once, on the two xdist workers, took each other's tasks into the wrong test database).
+pytestmark = [pytest.mark.celery_worker, pytest.mark.serial, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -30,14 +31,11 @@ def worker(settings, tmp_path):
     """A worker on the default queue of the suite's Redis database, reading this test database."""
     assert app.conf.task_always_eager is False
     settings.MEDIA_ROOT = tmp_path / "media"
-    db = connection.settings_dict
-    credentials = f"{db['USER']}:{db['PASSWORD']}" if db.get("PASSWORD") else db["USER"]
-    database_url = f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     app.control.purge()
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=database_url,
+        DATABASE_URL=database_url(),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
     )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

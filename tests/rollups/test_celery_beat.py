@@ -12,11 +12,10 @@ import uuid
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from governance.models import RollupKind, RollupRun, RollupStatus
-from tests.conftest import ROOT
+from tests.conftest import ROOT, database_url
 from tests.rollups import factories as f
 
 # Shares the rollup lock, progress keys and the rollups queue in Redis: run in make test's serial pass.
@@ -27,9 +26,7 @@ def _env() -> dict[str, str]:
     """This process's environment, pointed at the test database the test writes to."""
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="config.settings")
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    env["DATABASE_URL"] = f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    env["DATABASE_URL"] = database_url()
     return env
 
 
