@@ -247,35 +247,19 @@ def targets_make(year: int, other_year: int, month: int) -> list[Target]:
     # The default period is a month, its trend by day; a quarter is whole months but its distinct counts
     # are not a calendar year's. Twins: the same month or quarter of the other year.
     quarter = (month - 1) // 3 + 1
-    for label, path, query, other in (
-        (
-            f"overview · county_admin, month {year}-{month:02d}",
-            "/dashboard/",
-            {"period": "month", "month": f"{year}-{month:02d}"},
-            {"period": "month", "month": f"{other_year}-{month:02d}"},
-        ),
-        (
-            f"overview · township_admin, month {year}-{month:02d}",
-            "/dashboard/",
-            {"period": "month", "month": f"{year}-{month:02d}"},
-            {"period": "month", "month": f"{other_year}-{month:02d}"},
-        ),
-        (
-            f"module points · county_admin, {year} Q{quarter}",
-            "/dashboard/points/",
-            {"period": "quarter", "year": str(year), "quarter": str(quarter)},
-            {"period": "quarter", "year": str(other_year), "quarter": str(quarter)},
-        ),
+    month_q = {"period": "month", "month": f"{year}-{month:02d}"}
+    other_month_q = {"period": "month", "month": f"{other_year}-{month:02d}"}
+    quarter_q = {"period": "quarter", "year": str(year), "quarter": str(quarter)}
+    other_quarter_q = {"period": "quarter", "year": str(other_year), "quarter": str(quarter)}
+    month_label, quarter_label = f"month {year}-{month:02d}", f"{year} Q{quarter}"
+    for page_name, user, period, path, query, other in (
+        ("overview", "county_admin", month_label, "/dashboard/", month_q, other_month_q),
+        ("overview", "township_admin", month_label, "/dashboard/", month_q, other_month_q),
+        ("module points", "county_admin", quarter_label, "/dashboard/points/", quarter_q, other_quarter_q),
     ):
-        user = "township_admin" if "township_admin" in label else "county_admin"
+        url, twin = f"{path}?{urlencode(query)}", f"{path}?{urlencode(other)}"
         found.append(
-            Target(
-                label,
-                user,
-                f"{path}?{urlencode(query)}",
-                f"{path}?{urlencode(other)}",
-                other_label.replace("year ", "the same period of "),
-            )
+            Target(f"{page_name} · {user}, {period}", user, url, twin, f"the same period of {other_year}")
         )
     found.append(Target(f"summary API · {county.name}", "county_admin", *api(county)))
     found.append(Target(f"summary API · {township.name}", "county_admin", *api(township)))

@@ -32,17 +32,9 @@ from typing import Any
 
 from django.db import connection
 
-from governance.models import (
-    METRIC_TYPE,
-    MemberYear,
-    MetricFact,
-    MetricMember,
-    VillageDayFact,
-    VillageMonthFact,
-)
+from governance.models import METRIC_TYPE, MemberYear, VillageDayFact, VillageMonthFact
+from governance.rollups.sql import FACTS, MEMBERS
 
-FACTS = MetricFact._meta.db_table
-MEMBERS = MetricMember._meta.db_table
 MEMBER_YEARS = MemberYear._meta.db_table
 VILLAGE_DAYS = VillageDayFact._meta.db_table
 VILLAGE_MONTHS = VillageMonthFact._meta.db_table
@@ -202,10 +194,21 @@ def _member_levels(rows: str) -> str:
     )
 
 
+def _member_rows(table: str, n: int, where: str = "") -> str:
+    """`table`'s member rows, each counted `n` times: the rows _member_levels takes."""
+    return f"SELECT metric, month, county_id, township_id, village_id, member_id, {n} FROM {table}{where}"  # noqa: S608
+
+
+def _member_years(rows: str) -> str:
+    """`rows` (_member_rows) summed per yearly member: (metric, year, level, region_id, parent_id,
+    member_id, support)."""
+    key = ", ".join(YEAR_KEY)
+    return f"SELECT {key}, SUM(n) FROM ({_member_levels(rows)}) AS c ({key}, n) GROUP BY {key}"  # noqa: S608
+
+
 def _member_changes(operation: str) -> str:
-    columns = "metric, month, county_id, township_id, village_id, member_id"
-    new = f"SELECT {columns}, 1 FROM {MEMBER_NEW}"  # noqa: S608
-    old = f"SELECT {columns}, -1 FROM {MEMBER_OLD}"  # noqa: S608
+    new = _member_rows(MEMBER_NEW, 1)
+    old = _member_rows(MEMBER_OLD, -1)
     return {"INSERT": new, "DELETE": old, "UPDATE": f"{new} UNION ALL {old}"}[operation]
 
 
@@ -214,9 +217,8 @@ def member_apply_sql(operation: str, *, table: str = MEMBER_YEARS) -> str:
     where rows went away, deleting the yearly rows left without support."""
     key = ", ".join(YEAR_KEY)
     upsert = (
-        f"INSERT INTO {table} AS t ({key}, support) "  # noqa: S608
-        f"SELECT {key}, SUM(n) FROM ({_member_levels(_member_changes(operation))}) AS c ({key}, n) "
-        f"GROUP BY {key} HAVING SUM(n) <> 0 ORDER BY {key} "
+        f"INSERT INTO {table} AS t ({key}, support) "
+        f"{_member_years(_member_changes(operation))} HAVING SUM(n) <> 0 ORDER BY {key} "
         f"ON CONFLICT ({key}) DO UPDATE SET support = t.support + EXCLUDED.support"
     )
     if operation == "INSERT":
@@ -243,11 +245,7 @@ MEMBER_TRIGGERS_SQL = triggers_sql(
 def member_fill_sql(*, members: str = MEMBERS, table: str = MEMBER_YEARS) -> str:
     """Fill an empty yearly members table from the members."""
     key = ", ".join(YEAR_KEY)
-    rows = f"SELECT metric, month, county_id, township_id, village_id, member_id, 1 FROM {members}"  # noqa: S608
-    return (
-        f"INSERT INTO {table} ({key}, support) "  # noqa: S608
-        f"SELECT {key}, SUM(n) FROM ({_member_levels(rows)}) AS c ({key}, n) GROUP BY {key}"
-    )
+    return f"INSERT INTO {table} ({key}, support) {_member_years(_member_rows(members, 1))}"
 
 
 def member_verify_sql(since: dt.date | None, metrics: Sequence[str] | None, params: dict[str, Any]) -> str:
@@ -263,18 +261,14 @@ def member_verify_sql(since: dt.date | None, metrics: Sequence[str] | None, para
         params["member_metrics"] = list(metrics)
         for where in (conditions, member_conditions):
             where.append(f"metric = ANY(%(member_metrics)s::{METRIC_TYPE}[])")
-    rows = (
-        "SELECT metric, month, county_id, township_id, village_id, member_id, 1 "  # noqa: S608
-        f"FROM {MEMBERS} WHERE {' AND '.join(member_conditions) or 'TRUE'}"
-    )
+    rows = _member_rows(MEMBERS, 1, f" WHERE {' AND '.join(member_conditions) or 'TRUE'}")
     on = " AND ".join(f"s.{c} = x.{c}" for c in YEAR_KEY)
     pick = ", ".join(f"COALESCE(s.{c}, x.{c})" for c in YEAR_KEY)
     return (
         f"SELECT {pick}, COALESCE(s.support, 0), COALESCE(x.support, 0) "  # noqa: S608
         f"FROM (SELECT {key}, support FROM {MEMBER_YEARS} WHERE {' AND '.join(conditions) or 'TRUE'}) AS s "
-        f"FULL JOIN (SELECT {key}, SUM(n) AS support FROM ({_member_levels(rows)}) AS c ({key}, n) "
-        f"GROUP BY {key}) AS x ON {on} WHERE COALESCE(s.support, 0) <> COALESCE(x.support, 0) "
-        "ORDER BY 1, 2, 3, 4, 5, 6"
+        f"FULL JOIN ({_member_years(rows)}) AS x ({key}, support) ON {on} "
+        "WHERE COALESCE(s.support, 0) <> COALESCE(x.support, 0) ORDER BY 1, 2, 3, 4, 5, 6"
     )
 
 
@@ -295,16 +289,15 @@ def _month_split(
 ) -> tuple[list[tuple[dt.date, dt.date]], tuple[dt.date, dt.date] | None]:
     """[lo, hi) as the whole months inside it ([first month, month after the last) or None) and the day
     ranges around them (half-open)."""
-    first = lo if lo.day == 1 else _month_after(lo)
+    # Imported here: the engine imports this module.
+    from governance.rollups.engine import month_after
+
+    first = lo if lo.day == 1 else month_after(lo)
     last = hi if hi.day == 1 else hi.replace(day=1)
     if first >= last:
         return [(lo, hi)], None
     days = [(a, b) for a, b in ((lo, first), (last, hi)) if a < b]
     return days, (first, last)
-
-
-def _month_after(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def fact_rows_sql(

@@ -809,12 +809,12 @@ class Difference:
             f"county={self.county_id} township={self.township_id} "
             f"village={self.village_id} grid={self.grid_id}"
         )
-        if self.grain == "member-year":
-            where = f"county={self.county_id} township={self.township_id} village={self.village_id}"
-            values = f"{self.stored} month rows stored vs {self.computed} in the members"
-            return f"{self.metric} {self.day:%Y} {self.grain} {where} member={self.member_id}: {values}"
         if self.grain:
+            # A coarse row has no grid.
             where = f"county={self.county_id} township={self.township_id} village={self.village_id}"
+            if self.grain == "member-year":
+                values = f"{self.stored} month rows stored vs {self.computed} in the members"
+                return f"{self.metric} {self.day:%Y} {self.grain} {where} member={self.member_id}: {values}"
             values = f"stored {self.stored} vs facts {self.computed}"
             return f"{self.metric} {self.day} {self.grain} {where}: {values}"
         if self.member_id is not None:
@@ -859,7 +859,8 @@ def verify(*, since: dt.date | None = None, metric: str | None = None) -> Verify
     """Compare every fact and member row (days ≥ `since`) with a direct aggregate over the source rows."""
     started = time.monotonic()
     result = VerifyResult()
-    for source in selected_sources(metric):
+    sources = selected_sources(metric)
+    for source in sources:
         params: dict[str, Any] = {}
         rows = _fetch(verify_sql(source, since, params), params)
         for row in rows:
@@ -876,7 +877,7 @@ def verify(*, since: dt.date | None = None, metric: str | None = None) -> Verify
     if coarse.is_kept():
         # The coarse facts against the stored facts (which the loop above held to the sources).
         params = {}
-        chosen = None if metric is None else selected_sources(metric)[0].metrics
+        chosen = None if metric is None else [name for source in sources for name in source.metrics]
         for grain, metric_name, day, county, township, village, stored, computed in _fetch(
             coarse.verify_sql(since, chosen, params), params
         ):
